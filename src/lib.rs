@@ -1,0 +1,1 @@
+//! revpipe: Monte Carlo reverse-pipeline revenue forecasting.
