@@ -1,1 +1,4 @@
 //! revpipe: Monte Carlo reverse-pipeline revenue forecasting.
+#![forbid(unsafe_code)]
+
+pub mod fit;
