@@ -56,6 +56,9 @@ pub struct Layout {
     pub is_closed: Option<String>,
     /// The stages.
     pub funnel: Funnel,
+    /// True when the stage list is the layout's built-in default (not
+    /// given by the user), so stages no deal uses may be dropped.
+    pub default_stages: bool,
 }
 
 /// The ordered open stages and the names of the two outcomes.
@@ -227,6 +230,7 @@ fn salesforce() -> Layout {
         closed: "CloseDate".into(),
         is_won: Some("IsWon".into()),
         is_closed: Some("IsClosed".into()),
+        default_stages: true,
         funnel: Funnel {
             stages: strings(&stages),
             won: "Closed Won".into(),
@@ -254,6 +258,7 @@ fn hubspot(id: &str) -> Layout {
         closed: "Close Date".into(),
         is_won: None,
         is_closed: None,
+        default_stages: true,
         funnel: Funnel {
             stages: strings(&stages),
             won: "Closed Won".into(),
@@ -275,6 +280,7 @@ fn maven() -> Layout {
         closed: "close_date".into(),
         is_won: None,
         is_closed: None,
+        default_stages: true,
         funnel: Funnel {
             stages: strings(&["Prospecting", "Engaging"]),
             won: "Won".into(),
@@ -294,6 +300,7 @@ fn custom() -> Layout {
         closed: String::new(),
         is_won: None,
         is_closed: None,
+        default_stages: true,
         funnel: Funnel {
             stages: Vec::new(),
             won: "Won".into(),
@@ -372,6 +379,7 @@ fn overlay(layout: &mut Layout, spec: &LayoutSpec) {
     set(&mut layout.funnel.won, &spec.won);
     if let Some(stages) = &spec.stages {
         layout.funnel.stages = stages.clone();
+        layout.default_stages = false;
     }
     if let Some(lost) = &spec.lost {
         layout.funnel.lost = lost.clone();
