@@ -1,1 +1,3 @@
 //! revpipe: Monte Carlo reverse-pipeline revenue forecasting.
+
+pub mod dist;
