@@ -1744,3 +1744,664 @@ impl Law for Empirical {
         json!({"dist": "empirical", "values": self.given})
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Statistical checks use a fixed seed per parameter set and state their
+    //! tolerance in Monte Carlo standard errors (SE). At 5 SE a check on an
+    //! approximately normal statistic would fail by chance about 6e-7 of the
+    //! time; with fixed seeds the outcome is deterministic anyway.
+
+    use super::*;
+    use rand::SeedableRng;
+    use rand_pcg::Pcg64Mcg;
+
+    /// Draws per parameter set in the moment checks.
+    const N: usize = 200_000;
+
+    fn dist(v: Value, domain: Domain) -> Dist {
+        Dist::parse(&v, "x", domain).unwrap_or_else(|e| panic!("{v}: {e}"))
+    }
+
+    /// Every parameterisation, each with a domain it may feed.
+    fn cases() -> Vec<(Domain, Value)> {
+        use Domain::*;
+        vec![
+            (Rate, json!(0.3)),
+            (Rate, json!({"dist": "fixed", "value": 0.25})),
+            (Rate, json!({"dist": "uniform", "min": 0.1, "max": 0.4})),
+            (
+                Rate,
+                json!({"dist": "triangular", "min": 0.05, "mode": 0.1, "max": 0.3}),
+            ),
+            (
+                Rate,
+                json!({"dist": "pert", "min": 0.1, "mode": 0.2, "max": 0.6}),
+            ),
+            (
+                Rate,
+                json!({"dist": "pert", "min": 0.1, "mode": 0.2, "max": 0.6, "lambda": 2}),
+            ),
+            (Rate, json!({"dist": "normal", "mean": 0.3, "sd": 0.1})),
+            (Rate, json!({"dist": "normal", "mean": 1.8, "sd": 0.3})),
+            (Rate, json!({"dist": "normal", "mean": 0.5, "sd": 10})),
+            (Rate, json!({"dist": "beta", "alpha": 30, "beta": 60})),
+            (Rate, json!({"dist": "beta", "mean": 0.2, "sd": 0.05})),
+            (Rate, json!({"dist": "beta", "alpha": 0.5, "beta": 0.5})),
+            (
+                Rate,
+                json!({"dist": "observed", "advanced": 120, "entered": 400}),
+            ),
+            (
+                Rate,
+                json!({"dist": "observed", "advanced": 3, "entered": 10,
+                          "prior_alpha": 2, "prior_beta": 5}),
+            ),
+            (
+                Rate,
+                json!({"dist": "empirical", "values": [0.1, 0.2, 0.2, 0.5]}),
+            ),
+            (
+                Money,
+                json!({"dist": "lognormal", "mean": 40000, "sd": 25000}),
+            ),
+            (Money, json!({"dist": "lognormal", "mu": 3, "sigma": 0.5})),
+            (Money, json!({"dist": "gamma", "mean": 50, "sd": 80})),
+            (Money, json!({"dist": "normal", "mean": 1, "sd": 2})),
+            (Money, json!({"dist": "uniform", "min": 10, "max": 20})),
+            (
+                Money,
+                json!({"dist": "empirical", "values": [1, 2, 2, 10, 50]}),
+            ),
+            (
+                Days,
+                json!({"dist": "triangular", "min": 5, "mode": 20, "max": 60}),
+            ),
+            (Days, json!({"dist": "gamma", "shape": 2, "scale": 30})),
+            (Days, json!({"dist": "normal", "mean": -3, "sd": 1})),
+            (
+                Days,
+                json!({"dist": "pert", "min": 10, "mode": 20, "max": 90}),
+            ),
+            (Count, json!({"dist": "poisson", "mean": 1200})),
+            (Count, json!({"dist": "poisson", "mean": 3.5})),
+            (Count, json!({"dist": "poisson", "mean": 0})),
+            (Count, json!({"dist": "empirical", "values": [3, 4.4, 10]})),
+            (Count, json!(10.5)),
+        ]
+    }
+
+    fn is_continuous(d: &Dist) -> bool {
+        !matches!(
+            d.kind,
+            Kind::Point(_) | Kind::Poisson(_) | Kind::Empirical(_)
+        )
+    }
+
+    fn draws(d: &Dist, n: usize, seed: u64) -> Vec<f64> {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        (0..n).map(|_| d.sample(&mut rng)).collect()
+    }
+
+    /// Sample mean, variance and fourth central moment.
+    fn moments(xs: &[f64]) -> (f64, f64, f64) {
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        let m4 = xs.iter().map(|x| (x - mean).powi(4)).sum::<f64>() / n;
+        (mean, var, m4)
+    }
+
+    /// Mean within 5 SE (sd / sqrt(n)); variance within 5 SE of the sample
+    /// variance (sqrt((m4 - var^2) / n), with the sample fourth moment).
+    fn assert_moments(label: &str, xs: &[f64], mean: f64, var: f64) {
+        let (m, v, m4) = moments(xs);
+        let n = xs.len() as f64;
+        let se_mean = (var / n).sqrt();
+        let se_var = ((m4 - v * v).max(0.0) / n).sqrt();
+        let slack = 1e-12 * (1.0 + mean.abs() + var);
+        assert!(
+            (m - mean).abs() <= 5.0 * se_mean + slack,
+            "{label}: mean {m} vs {mean}"
+        );
+        assert!(
+            (v - var).abs() <= 5.0 * se_var + slack,
+            "{label}: var {v} vs {var}"
+        );
+    }
+
+    /// The fraction of draws <= quantile(0.9) is within 5 binomial SE of
+    /// cdf(quantile(0.9)), which is 0.9 for continuous distributions and at
+    /// least 0.9 for discrete ones.
+    fn assert_quantile(label: &str, d: &Dist, xs: &[f64]) {
+        let q = d.quantile(0.9);
+        let p = d.cdf(q);
+        assert!(p >= 0.9 - 1e-9, "{label}: cdf(quantile(0.9)) = {p}");
+        if is_continuous(d) {
+            assert!((p - 0.9).abs() < 1e-9, "{label}: cdf(quantile(0.9)) = {p}");
+        }
+        let n = xs.len() as f64;
+        let frac = xs.iter().filter(|&&x| x <= q).count() as f64 / n;
+        let se = (p * (1.0 - p) / n).sqrt();
+        assert!(
+            (frac - p).abs() <= 5.0 * se + 1e-12,
+            "{label}: {frac} <= q vs {p}"
+        );
+    }
+
+    #[test]
+    fn sampled_moments_and_quantile_match_closed_forms() {
+        for (seed, (domain, v)) in cases().into_iter().enumerate() {
+            let d = dist(v.clone(), domain);
+            let xs = draws(&d, N, seed as u64);
+            let label = format!("{domain:?} {v}");
+            assert_moments(&label, &xs, d.mean(), d.sd().powi(2));
+            assert_quantile(&label, &d, &xs);
+        }
+    }
+
+    #[test]
+    fn closed_forms_of_reparameterisations() {
+        let ln = dist(
+            json!({"dist": "lognormal", "mean": 40000, "sd": 25000}),
+            Domain::Money,
+        );
+        assert!((ln.mean() - 40000.0).abs() < 1e-8 && (ln.sd() - 25000.0).abs() < 1e-8);
+        let g = dist(json!({"dist": "gamma", "mean": 50, "sd": 80}), Domain::Days);
+        assert!((g.mean() - 50.0).abs() < 1e-12 && (g.sd() - 80.0).abs() < 1e-12);
+        let b = dist(
+            json!({"dist": "beta", "mean": 0.2, "sd": 0.05}),
+            Domain::Rate,
+        );
+        assert!((b.mean() - 0.2).abs() < 1e-12 && (b.sd() - 0.05).abs() < 1e-12);
+        // PERT mean is (min + lambda * mode + max) / (lambda + 2).
+        let p = dist(
+            json!({"dist": "pert", "min": 10, "mode": 20, "max": 90}),
+            Domain::Days,
+        );
+        assert!((p.mean() - 180.0 / 6.0).abs() < 1e-12);
+        // observed is Beta(advanced + 1, entered - advanced + 1) by default.
+        let o = dist(
+            json!({"dist": "observed", "advanced": 120, "entered": 400}),
+            Domain::Rate,
+        );
+        assert!((o.mean() - 121.0 / 402.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn truncated_normal_uses_the_stated_sampler() {
+        let method = |v: Value, domain| match dist(v, domain).kind {
+            Kind::Normal(n) => n.method,
+            _ => unreachable!(),
+        };
+        let n = |mean: f64, sd: f64| json!({"dist": "normal", "mean": mean, "sd": sd});
+        assert_eq!(method(n(0.3, 0.1), Domain::Rate), Method::Reject);
+        assert_eq!(method(n(1.8, 0.3), Domain::Rate), Method::MirroredTail);
+        assert_eq!(method(n(0.5, 10.0), Domain::Rate), Method::Flat);
+        assert_eq!(method(n(-3.0, 1.0), Domain::Days), Method::Tail);
+    }
+
+    #[test]
+    fn count_draws_are_whole_and_keep_the_mean() {
+        let d = dist(
+            json!({"dist": "normal", "mean": 50, "sd": 10}),
+            Domain::Count,
+        );
+        let xs = draws(&d, N, 7);
+        assert!(xs.iter().all(|x| x.fract() == 0.0 && *x >= 0.0));
+        // Rounding leaves the mean of a smooth, wide distribution unchanged.
+        let (m, _, _) = moments(&xs);
+        assert!((m - d.mean()).abs() < 5.0 * d.sd() / (N as f64).sqrt());
+        let fixed = dist(json!(10.5), Domain::Count);
+        assert_eq!(fixed.fixed_value(), Some(11.0));
+        assert_eq!(fixed.mean(), 11.0);
+        assert_eq!(fixed.to_json(), json!(10.5));
+    }
+
+    /// Composite Simpson integral of `f` over `[0, hi]` with 2^16 intervals.
+    fn simpson(f: impl Fn(f64) -> f64, hi: f64) -> f64 {
+        let n = 1 << 16;
+        let h = hi / n as f64;
+        let inner: f64 = (1..n)
+            .map(|i| f(i as f64 * h) * if i % 2 == 1 { 4.0 } else { 2.0 })
+            .sum();
+        (f(0.0) + inner + f(hi)) * h / 3.0
+    }
+
+    #[test]
+    fn expected_min_matches_the_integral_of_the_survival_function() {
+        // E[min(X, L)] = integral of sf over [0, L] for X >= 0; Simpson's rule
+        // is accurate to about 1e-7 here (kinks and the beta(0.5, 0.5) cusp
+        // limit it), so this checks the closed forms to 1e-6 relative.
+        for (domain, v) in cases() {
+            let d = dist(v.clone(), domain);
+            if !is_continuous(&d) {
+                continue; // exact sums, checked below
+            }
+            for p in [0.1, 0.5, 0.9] {
+                let limit = d.quantile(p);
+                if limit <= 0.0 {
+                    continue;
+                }
+                let want = simpson(|x| d.sf(x), limit);
+                let got = d.expected_min(limit);
+                assert!(
+                    (got - want).abs() <= 1e-6 * want,
+                    "{v} at {limit}: {got} vs {want}"
+                );
+            }
+            assert!((d.expected_min(f64::INFINITY) - d.mean()).abs() <= 1e-12 * d.mean());
+        }
+    }
+
+    #[test]
+    fn expected_min_closed_forms() {
+        // fixed: c below the limit gives c, above it the limit.
+        assert_eq!(Dist::fixed(3.0).expected_min(10.0), 3.0);
+        assert_eq!(Dist::fixed(3.0).expected_min(2.0), 2.0);
+        // uniform on [a, b]: ((L^2 - a^2) / 2 + L (b - L)) / (b - a) inside.
+        let u = dist(
+            json!({"dist": "uniform", "min": 10, "max": 20}),
+            Domain::Days,
+        );
+        let (a, b, l) = (10.0, 20.0, 14.0);
+        let want = ((l * l - a * a) / 2.0 + l * (b - l)) / (b - a);
+        assert!((u.expected_min(l) - want).abs() < 1e-12);
+        assert_eq!(u.expected_min(5.0), 5.0);
+        assert_eq!(u.expected_min(25.0), 15.0);
+        // empirical: the average of min(v, L).
+        let e = dist(
+            json!({"dist": "empirical", "values": [1, 2, 2, 10, 50]}),
+            Domain::Days,
+        );
+        assert_eq!(e.expected_min(5.0), (1.0 + 2.0 + 2.0 + 5.0 + 5.0) / 5.0);
+    }
+
+    #[test]
+    fn expected_min_of_poisson_is_the_sum_of_its_survival() {
+        // E[min(X, L)] = sum over j < floor(L) of P(X > j) + frac(L) P(X > floor(L)).
+        let d = dist(json!({"dist": "poisson", "mean": 3.5}), Domain::Count);
+        let mut pmf = (-3.5f64).exp();
+        let mut sf = vec![1.0 - pmf];
+        for j in 1..10 {
+            pmf *= 3.5 / j as f64;
+            sf.push(sf[j - 1] - pmf);
+        }
+        let want: f64 = sf[..5].iter().sum::<f64>() + 0.5 * sf[5];
+        assert!(
+            (d.expected_min(5.5) - want).abs() < 1e-12,
+            "{}",
+            d.expected_min(5.5)
+        );
+    }
+
+    #[test]
+    fn expected_min_of_gamma_matches_monte_carlo() {
+        let d = dist(
+            json!({"dist": "gamma", "shape": 2, "scale": 30}),
+            Domain::Days,
+        );
+        let limit = 90.0;
+        let xs: Vec<f64> = draws(&d, N, 11).into_iter().map(|x| x.min(limit)).collect();
+        let (m, v, _) = moments(&xs);
+        let se = (v / N as f64).sqrt();
+        assert!((d.expected_min(limit) - m).abs() < 5.0 * se);
+    }
+
+    /// Shortcut sums and looped sums both match k times the mean and variance
+    /// (5 SE), and each other (5 SE of the difference of two means).
+    fn assert_sum_agrees(d: &Dist, k: u64, seed: u64) {
+        let n = 50_000;
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let fast: Vec<f64> = (0..n).map(|_| d.sample_sum(k, &mut rng)).collect();
+        let slow: Vec<f64> = (0..n)
+            .map(|_| (0..k).map(|_| d.sample(&mut rng)).sum())
+            .collect();
+        let (mean, var) = (k as f64 * d.mean(), k as f64 * d.sd().powi(2));
+        assert_moments("shortcut", &fast, mean, var);
+        assert_moments("loop", &slow, mean, var);
+        let gap = moments(&fast).0 - moments(&slow).0;
+        assert!(gap.abs() < 5.0 * (2.0 * var / n as f64).sqrt(), "gap {gap}");
+    }
+
+    #[test]
+    fn sample_sum_shortcuts_agree_with_looped_draws() {
+        let g = dist(
+            json!({"dist": "gamma", "shape": 2, "scale": 30}),
+            Domain::Days,
+        );
+        assert_sum_agrees(&g, 7, 21);
+        let p = dist(json!({"dist": "poisson", "mean": 3.5}), Domain::Count);
+        assert_sum_agrees(&p, 9, 22);
+        let mut rng = Pcg64Mcg::seed_from_u64(23);
+        assert_eq!(Dist::fixed(2.5).sample_sum(4, &mut rng), 10.0);
+        assert_eq!(g.sample_sum(0, &mut rng), 0.0);
+        // For a count, gamma sums rounded draws, so it loops: whole numbers.
+        let c = dist(
+            json!({"dist": "gamma", "shape": 2, "scale": 3.3}),
+            Domain::Count,
+        );
+        assert_eq!(c.sample_sum(5, &mut rng).fract(), 0.0);
+    }
+
+    #[test]
+    fn quantile_inverts_cdf() {
+        let ps = [1e-4, 0.01, 0.1, 0.5, 0.9, 0.99, 0.9999];
+        for (domain, v) in cases() {
+            let d = dist(v.clone(), domain);
+            for p in ps {
+                let q = d.quantile(p);
+                let c = d.cdf(q);
+                assert!((c + d.sf(q) - 1.0).abs() < 1e-12, "{v}: cdf + sf at {q}");
+                if is_continuous(&d) {
+                    assert!((c - p).abs() < 1e-9, "{v}: cdf(quantile({p})) = {c}");
+                } else {
+                    assert!(c >= p, "{v}: cdf(quantile({p})) = {c}");
+                    let below = d.cdf(q - 1e-9);
+                    assert!(below < p || d.fixed_value().is_some(), "{v}: not smallest");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn quantile_ends_are_the_support() {
+        let ln = dist(
+            json!({"dist": "lognormal", "mu": 0, "sigma": 1}),
+            Domain::Days,
+        );
+        assert_eq!((ln.quantile(0.0), ln.quantile(1.0)), (0.0, f64::INFINITY));
+        let r = dist(
+            json!({"dist": "normal", "mean": 0.3, "sd": 0.2}),
+            Domain::Rate,
+        );
+        assert_eq!((r.quantile(0.0), r.quantile(1.0)), (0.0, 1.0));
+        let p = dist(json!({"dist": "poisson", "mean": 2}), Domain::Count);
+        assert_eq!((p.quantile(0.0), p.quantile(1.0)), (0.0, f64::INFINITY));
+    }
+
+    fn assert_rel(got: f64, want: f64, tol: f64) {
+        assert!((got - want).abs() <= tol * want.abs(), "{got} vs {want}");
+    }
+
+    #[test]
+    fn sf_is_accurate_in_the_far_tail() {
+        // Reference values from mpmath at 30 digits. statrs 0.19's erfc is
+        // good to about 1e-10 relative (its interval constants carry 10
+        // digits; fixed upstream in statrs-dev/statrs#412), so the normal
+        // and lognormal tails are checked to 1e-9.
+        let ln = dist(
+            json!({"dist": "lognormal", "mu": 0, "sigma": 1}),
+            Domain::Days,
+        );
+        let x = 9f64.exp();
+        assert_eq!(1.0 - ln.cdf(x), 0.0, "1 - cdf has lost the tail");
+        assert_rel(ln.sf(x), 1.128_588_405_953_840_6e-19, 1e-9);
+        let half = dist(json!({"dist": "normal", "mean": 0, "sd": 1}), Domain::Days);
+        assert_rel(half.sf(10.0), 2.0 * 7.619_853_024_160_526e-24, 1e-9);
+        let g = dist(
+            json!({"dist": "gamma", "shape": 1, "scale": 1}),
+            Domain::Days,
+        );
+        assert_rel(g.sf(50.0), 1.928_749_847_963_917_8e-22, 1e-12);
+        let b = dist(json!({"dist": "beta", "alpha": 2, "beta": 1}), Domain::Rate);
+        let x = 1.0 - 1e-10;
+        assert_rel(b.sf(x), (1.0 - x) * (1.0 + x), 1e-9);
+        let p = dist(json!({"dist": "poisson", "mean": 3.5}), Domain::Count);
+        assert_rel(p.sf(40.0), 1.995_427_789_547_562_4e-29, 1e-10);
+    }
+
+    #[test]
+    fn to_json_round_trips() {
+        for (domain, v) in cases() {
+            let d = dist(v.clone(), domain);
+            let again = Dist::parse(&d.to_json(), "x", domain).unwrap();
+            assert_eq!(again, d, "{v}");
+        }
+        let pert = json!({"dist": "pert", "min": 1.0, "mode": 2.0, "max": 5.0});
+        assert_eq!(dist(pert.clone(), Domain::Money).to_json(), pert);
+        assert_eq!(dist(json!(0.3), Domain::Rate).to_json(), json!(0.3));
+    }
+
+    /// An RNG that panics when used: proves a point mass draws nothing.
+    struct NoRng;
+
+    impl rand::RngCore for NoRng {
+        fn next_u32(&mut self) -> u32 {
+            panic!("a point mass must not draw")
+        }
+        fn next_u64(&mut self) -> u64 {
+            panic!("a point mass must not draw")
+        }
+        fn fill_bytes(&mut self, _: &mut [u8]) {
+            panic!("a point mass must not draw")
+        }
+    }
+
+    #[test]
+    fn point_masses_draw_nothing() {
+        let points = [
+            (
+                Domain::Rate,
+                json!({"dist": "uniform", "min": 0.2, "max": 0.2}),
+            ),
+            (Domain::Count, json!({"dist": "poisson", "mean": 0})),
+            (Domain::Money, json!({"dist": "empirical", "values": [7]})),
+            (Domain::Days, json!(12)),
+        ];
+        for (domain, v) in points {
+            let d = dist(v, domain);
+            let x = d.fixed_value().expect("a point mass");
+            assert_eq!(d.sample(&mut NoRng), x);
+            assert_eq!(d.sample_sum(3, &mut NoRng), 3.0 * x);
+            assert_eq!((d.mean(), d.sd()), (x, 0.0));
+        }
+        assert_eq!(Dist::fixed(-2.0).sample(&mut NoRng), -2.0);
+        let beta = dist(json!({"dist": "beta", "alpha": 2, "beta": 3}), Domain::Rate);
+        assert_eq!(beta.fixed_value(), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "not finite")]
+    fn fixed_refuses_non_finite() {
+        let _ = Dist::fixed(f64::NAN);
+    }
+
+    /// Parses `v` at a realistic path and returns the error text.
+    fn error(v: Value, domain: Domain) -> String {
+        let path = "segments[0].deal_size";
+        let e = Dist::parse(&v, path, domain).expect_err("must be refused");
+        let text = e.to_string();
+        assert!(text.starts_with(path), "{text}");
+        assert_eq!(text, format!("{}: {}", e.path, e.message));
+        text
+    }
+
+    fn assert_says(text: &str, parts: &[&str]) {
+        for part in parts {
+            assert!(text.contains(part), "{text:?} does not say {part:?}");
+        }
+    }
+
+    #[test]
+    fn refuses_impossible_parameters() {
+        use Domain::*;
+        let cases: Vec<(Value, Domain, &[&str])> =
+            vec![
+            (json!({"dist": "normal", "mean": 0.3, "sd": -0.1}), Rate,
+             &["deal_size.sd: -0.1 is negative; sd must be > 0"]),
+            (json!({"dist": "normal", "mean": 0.3, "sd": 0}), Rate,
+             &["deal_size.sd: 0 is zero; sd must be > 0"]),
+            (json!({"dist": "beta", "mean": 0.5, "sd": 0.6}), Rate,
+             &["deal_size: beta with mean 0.5 and sd 0.6: no beta distribution has these; \
+                sd must be below sqrt(mean*(1-mean)) = 0.5"]),
+            (json!({"dist": "beta", "mean": 1.2, "sd": 0.1}), Rate,
+             &["deal_size.mean: 1.2 is outside (0, 1)"]),
+            (json!({"dist": "uniform", "min": 5, "max": 3}), Money,
+             &["uniform with min 5 and max 3: min must be <= max"]),
+            (json!({"dist": "triangular", "min": 1, "mode": 5, "max": 3}), Money,
+             &["mode 5", "mode must lie in [min, max] = [1, 3]"]),
+            (json!({"dist": "pert", "min": 2, "mode": 2, "max": 2}), Money,
+             &["min 2 and max 2: min must be below max"]),
+            (json!({"dist": "pert", "min": 1, "mode": 2, "max": 3, "lambda": 0}), Money,
+             &["deal_size.lambda: 0 is zero; lambda must be > 0"]),
+            (json!({"dist": "gamma", "shape": -2, "scale": 3}), Money,
+             &["deal_size.shape: -2 is negative; shape must be > 0"]),
+            (json!({"dist": "lognormal", "mean": 100, "sd": 0}), Money,
+             &["deal_size.sd: 0 is zero; sd must be > 0"]),
+            (json!({"dist": "lognormal", "mu": 800, "sigma": 2}), Money,
+             &["mean inf", "must be finite"]),
+            (json!({"dist": "observed", "advanced": 50, "entered": 40}), Rate,
+             &["advanced 50 and entered 40: advanced must be <= entered"]),
+            (json!({"dist": "observed", "advanced": 2.5, "entered": 40}), Rate,
+             &["deal_size.advanced: 2.5 is not a whole number; \
+                advanced must be a whole number >= 0"]),
+            (json!({"dist": "observed", "advanced": -1, "entered": 40}), Rate,
+             &["deal_size.advanced: -1 is negative; advanced must be a whole number >= 0"]),
+            (json!({"dist": "observed", "advanced": 1, "entered": 4, "prior_beta": -1}), Rate,
+             &["deal_size.prior_beta: -1 is negative; prior_beta must be > 0"]),
+            (json!({"dist": "poisson", "mean": -3}), Count,
+             &["deal_size.mean: -3 is negative; mean must be >= 0"]),
+            (json!({"dist": "normal", "mean": -10, "sd": 1}), Money,
+             &["normal with mean -10 and sd 1 has only 7.6e-24 of its mass in [0, ∞)",
+               "an amount of money must be >= 0"]),
+            (json!({"dist": "normal", "mean": 9, "sd": 1}), Rate,
+             &["of its mass in [0, 1]", "a rate must lie in [0, 1]"]),
+        ];
+        for (v, domain, parts) in cases {
+            assert_says(&error(v, domain), parts);
+        }
+    }
+
+    #[test]
+    fn refuses_values_outside_the_domain() {
+        use Domain::*;
+        const RATE: &str = "a rate must lie in [0, 1]";
+        let cases: Vec<(Value, Domain, &[&str])> = vec![
+            (json!(1.2), Rate, &["deal_size: 1.2 is above 1", RATE]),
+            (json!(-0.2), Rate, &["deal_size: -0.2 is negative", RATE]),
+            (
+                json!({"dist": "fixed", "value": 2}),
+                Rate,
+                &["deal_size.value: 2 is above 1"],
+            ),
+            (
+                json!({"dist": "uniform", "min": 0.5, "max": 1.5}),
+                Rate,
+                &["deal_size.max: 1.5 is above 1", RATE],
+            ),
+            (
+                json!({"dist": "triangular", "min": -0.1, "mode": 0.1, "max": 0.3}),
+                Rate,
+                &["deal_size.min: -0.1 is negative", RATE],
+            ),
+            (
+                json!({"dist": "pert", "min": 0.1, "mode": 0.2, "max": 3}),
+                Rate,
+                &["deal_size.max: 3 is above 1", RATE],
+            ),
+            (
+                json!({"dist": "empirical", "values": [0.1, 1.1]}),
+                Rate,
+                &["deal_size.values[1]: 1.1 is above 1", RATE],
+            ),
+            (
+                json!({"dist": "lognormal", "mu": -1, "sigma": 0.3}),
+                Rate,
+                &[
+                    "lognormal is not valid for a rate",
+                    RATE,
+                    "valid here: fixed, uniform",
+                ],
+            ),
+            (
+                json!({"dist": "gamma", "shape": 2, "scale": 0.1}),
+                Rate,
+                &["gamma is not valid for a rate", RATE],
+            ),
+            (
+                json!({"dist": "poisson", "mean": 3}),
+                Rate,
+                &["poisson is not valid for a rate"],
+            ),
+            (
+                json!({"dist": "poisson", "mean": 3}),
+                Money,
+                &[
+                    "poisson is not valid for an amount of money: it gives a count of leads",
+                    "valid here: fixed, uniform, triangular, pert, normal, lognormal, gamma, \
+                beta, empirical",
+                ],
+            ),
+            (
+                json!({"dist": "observed", "advanced": 1, "entered": 3}),
+                Days,
+                &["observed is not valid for a number of days: it gives a conversion rate"],
+            ),
+            (
+                json!(-5),
+                Money,
+                &["deal_size: -5 is negative; an amount of money must be >= 0"],
+            ),
+            (
+                json!({"dist": "uniform", "min": -5, "max": 3}),
+                Days,
+                &["deal_size.min: -5 is negative; a number of days must be >= 0"],
+            ),
+            (
+                json!({"dist": "empirical", "values": [3, -1]}),
+                Count,
+                &["deal_size.values[1]: -1 is negative; a count must be >= 0"],
+            ),
+        ];
+        for (v, domain, parts) in cases {
+            assert_says(&error(v, domain), parts);
+        }
+    }
+
+    #[test]
+    fn refuses_malformed_values() {
+        use Domain::*;
+        const NAMES: &str = "valid: fixed, uniform, triangular, pert, normal, lognormal, gamma, \
+                     beta, observed, poisson, empirical";
+        let cases: Vec<(Value, Domain, &[&str])> =
+            vec![
+            (json!({"dist": "lognorm", "mean": 1, "sd": 1}), Money,
+             &["deal_size: unknown dist \"lognorm\"", NAMES]),
+            (json!({"mean": 1, "sd": 1}), Money, &["deal_size: missing \"dist\"", NAMES]),
+            (json!({"dist": 3}), Money, &["deal_size: dist 3 is not a name", NAMES]),
+            (json!({"dist": "lognormal", "mean": 1, "sigma2": 1}), Money,
+             &["deal_size: unknown parameter \"sigma2\" for lognormal; \
+                it takes mean and sd, or mu and sigma"]),
+            (json!({"dist": "lognormal", "mean": 1, "sigma": 1}), Money,
+             &["lognormal mixes mean/sd with mu/sigma; it takes mean and sd, or mu and sigma"]),
+            (json!({"dist": "lognormal", "mean": 1}), Money,
+             &["deal_size: lognormal is missing \"sd\"; it takes mean and sd, or mu and sigma"]),
+            (json!({"dist": "gamma"}), Money,
+             &["gamma has no parameters; it takes shape and scale, or mean and sd"]),
+            (json!({"dist": "beta", "alpha": 2, "sd": 0.1}), Rate,
+             &["beta mixes alpha/beta with mean/sd"]),
+            (json!({"dist": "normal", "mean": "40000", "sd": 1}), Money,
+             &["deal_size.mean: \"40000\" is not a number; mean must be a number"]),
+            // serde_json turns a non-finite f64 into null.
+            (json!({"dist": "normal", "mean": f64::INFINITY, "sd": 1}), Money,
+             &["deal_size.mean: null is not a number; mean must be a number"]),
+            (json!("0.3"), Rate,
+             &["deal_size: \"0.3\" is not a distribution; expected a number or {\"dist\""]),
+            (json!(null), Rate, &["deal_size: null is not a distribution"]),
+            (json!({"dist": "empirical", "values": []}), Money,
+             &["deal_size.values: [] is empty; values must be a non-empty array of numbers"]),
+            (json!({"dist": "empirical", "values": 5}), Money,
+             &["deal_size.values: 5 is not an array"]),
+            (json!({"dist": "empirical", "values": [1, "2"]}), Money,
+             &["deal_size.values[1]: \"2\" is not a number"]),
+            (json!({"dist": "empirical"}), Money,
+             &["empirical is missing \"values\"; it takes values"]),
+            (json!({"dist": "fixed", "value": 1, "extra": 2}), Money,
+             &["unknown parameter \"extra\" for fixed; it takes value"]),
+        ];
+        for (v, domain, parts) in cases {
+            assert_says(&error(v, domain), parts);
+        }
+    }
+}
