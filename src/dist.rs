@@ -2404,4 +2404,113 @@ mod tests {
             assert_says(&error(v, domain), parts);
         }
     }
+
+    fn assert_pinned(label: &Value, got: &[f64], want: [f64; 3]) {
+        for (g, w) in got.iter().zip(want) {
+            assert!((g - w).abs() <= 1e-14 * w.abs(), "{label}: {got:?}");
+        }
+    }
+
+    /// First draws for seed 42, pinned so that any change to sampling (ours
+    /// or a dependency's) is caught. 1e-14 relative slack for platform libm.
+    #[test]
+    fn value_stability() {
+        use Domain::*;
+        let pinned: Vec<(Domain, Value, [f64; 3])> = vec![
+            (
+                Rate,
+                json!({"dist": "uniform", "min": 0.1, "max": 0.4}),
+                [
+                    0.27207747427245227,
+                    0.13999198975131835,
+                    0.20678075208533558,
+                ],
+            ),
+            (
+                Days,
+                json!({"dist": "triangular", "min": 5, "mode": 20, "max": 60}),
+                [29.37160595130693, 15.487038276659689, 22.3577212250081],
+            ),
+            (
+                Money,
+                json!({"dist": "pert", "min": 100, "mode": 150, "max": 400}),
+                [196.15278118849392, 161.0931015983096, 126.30001901037969],
+            ),
+            (
+                Rate,
+                json!({"dist": "normal", "mean": 0.3, "sd": 0.1}),
+                [0.31993221075956346, 0.1787950703268138, 0.23341676519615992],
+            ),
+            (
+                Rate,
+                json!({"dist": "normal", "mean": 1.8, "sd": 0.3}),
+                [0.9147703406995472, 0.9560068158565448, 0.9874877104322918],
+            ),
+            (
+                Rate,
+                json!({"dist": "normal", "mean": 0.5, "sd": 10}),
+                [0.5735915809081741, 0.3559358402844519, 0.11761688560406008],
+            ),
+            (
+                Days,
+                json!({"dist": "normal", "mean": -3, "sd": 1}),
+                [
+                    0.25807313460865355,
+                    0.13320824034381928,
+                    0.03788599679426419,
+                ],
+            ),
+            (
+                Money,
+                json!({"dist": "lognormal", "mean": 40000, "sd": 25000}),
+                [38033.29021708394, 16911.499248039447, 23142.11812342984],
+            ),
+            (
+                Days,
+                json!({"dist": "gamma", "shape": 2, "scale": 30}),
+                [58.12382058658867, 28.391696179787544, 15.096450028772221],
+            ),
+            (
+                Rate,
+                json!({"dist": "observed", "advanced": 120, "entered": 400}),
+                [0.30581569169556777, 0.291484895545345, 0.26941768004800004],
+            ),
+            (
+                Count,
+                json!({"dist": "poisson", "mean": 1200}),
+                [1206.0, 1158.0, 1177.0],
+            ),
+            (
+                Money,
+                json!({"dist": "empirical", "values": [1, 2, 2, 10, 50]}),
+                [2.0, 50.0, 2.0],
+            ),
+        ];
+        for (domain, v, want) in pinned {
+            assert_pinned(&v, &draws(&dist(v.clone(), domain), 3, 42), want);
+        }
+    }
+
+    /// The sample_sum shortcuts, pinned the same way (k = 5, seed 42).
+    #[test]
+    fn value_stability_of_sums() {
+        let pinned = [
+            (
+                Domain::Days,
+                json!({"dist": "gamma", "shape": 2, "scale": 30}),
+                [308.9916515319197, 232.22312959044723, 186.60984096534176],
+            ),
+            (
+                Domain::Count,
+                json!({"dist": "poisson", "mean": 3.5}),
+                [18.0, 12.0, 14.0],
+            ),
+        ];
+        for (domain, v, want) in pinned {
+            let d = dist(v.clone(), domain);
+            let mut rng = Pcg64Mcg::seed_from_u64(42);
+            let got: Vec<f64> = (0..3).map(|_| d.sample_sum(5, &mut rng)).collect();
+            assert_pinned(&v, &got, want);
+        }
+    }
 }
