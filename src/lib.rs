@@ -1,4 +1,5 @@
 //! revpipe: Monte Carlo reverse-pipeline revenue forecasting.
 #![forbid(unsafe_code)]
 
+pub mod dist;
 pub mod fit;
