@@ -5,7 +5,9 @@
 //! the furthest one reached). Where the data folder is absent the tests
 //! say so and pass.
 
+use revpipe::dist::{Dist, Domain};
 use revpipe::fit::{self, FitOptions, LoadOptions, StaleRule};
+use serde_json::Value;
 use std::path::PathBuf;
 
 fn data(rel: &str) -> Option<PathBuf> {
@@ -17,6 +19,23 @@ fn data(rel: &str) -> Option<PathBuf> {
     } else {
         eprintln!("skipped: {} not found", path.display());
         None
+    }
+}
+
+// Every distribution the fit wrote parses as what it feeds.
+fn assert_dists_parse(scenario: &Value) {
+    for (i, seg) in scenario["segments"].as_array().unwrap().iter().enumerate() {
+        let at = |f: &str| format!("segments[{i}].{f}");
+        let stages = seg["stages"].as_array().unwrap();
+        for (j, st) in stages[..stages.len() - 1].iter().enumerate() {
+            let path = at(&format!("stages[{j}].to_next"));
+            Dist::parse(&st["to_next"], &path, Domain::Rate).unwrap();
+        }
+        Dist::parse(&seg["activity"], &at("activity"), Domain::Count).unwrap();
+        Dist::parse(&seg["deal_size"], &at("deal_size"), Domain::Money).unwrap();
+        if let Some(c) = seg.get("cycle_days") {
+            Dist::parse(c, &at("cycle_days"), Domain::Days).unwrap();
+        }
     }
 }
 
@@ -48,6 +67,7 @@ fn maven_sales_pipeline() {
     // is 138 days and 1,291 Engaging deals are older than that on
     // 2017-12-31.
     let fitted = fit::fit(&deals, None, None, &opts(StaleRule::Lost)).unwrap();
+    assert_dists_parse(&fitted.scenario);
     let r = &fitted.report;
     assert_eq!(r.as_of.to_string(), "2017-12-31");
     assert_eq!(
@@ -99,6 +119,7 @@ fn salesforce_export_with_history() {
     // (advanced, failed, open) with stale deals lost at their furthest
     // stage:
     let fitted = fit::fit(&deals, Some(&history), None, &opts(StaleRule::Lost)).unwrap();
+    assert_dists_parse(&fitted.scenario);
     let r = &fitted.report;
     assert_eq!(r.as_of.to_string(), "2022-12-24");
     assert_eq!(
