@@ -173,7 +173,6 @@ fn an_earlier_as_of_date_sees_only_what_was_known() {
 fn segments_with_ansoff_quadrants() {
     let deals = load(Some("Region"));
     let mut opts = fit_opts();
-    opts.segment_by = Some("Region".into());
     opts.ansoff
         .insert("North".into(), Ansoff::MarketPenetration);
     opts.ansoff.insert("West".into(), Ansoff::Diversification);
@@ -196,7 +195,6 @@ fn refusals_name_the_problem() {
     // Eight wins are enough for a parametric fit; four per region are not.
     let opts = FitOptions {
         deal_size: SizeChoice::Auto,
-        segment_by: Some("Region".into()),
         ..fit_opts()
     };
     let by_region = load(Some("Region"));
@@ -302,5 +300,61 @@ fn scenario_is_written_once_without_force() {
     assert!(err
         .to_string()
         .ends_with("already exists; pass --force to overwrite it"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn the_command_writes_both_outputs_or_neither() {
+    let dir = temp_dir("command");
+    std::fs::write(dir.join("export.csv"), EXPORT).unwrap();
+    let cmd = fit::FitCommand {
+        export: dir.join("export.csv"),
+        output: dir.join("scenario.json"),
+        report_json: Some(dir.join("report.json")),
+        load: load_opts(None),
+        fit: fit_opts(),
+        ..fit::FitCommand::default()
+    };
+    // An existing report file: refused, and no scenario is written.
+    std::fs::write(dir.join("report.json"), "keep").unwrap();
+    let err = fit::run(&cmd).unwrap_err();
+    assert!(matches!(
+        err,
+        fit::CommandError::Write(fit::WriteError::Exists(_))
+    ));
+    assert!(!dir.join("scenario.json").exists());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.json")).unwrap(),
+        "keep"
+    );
+
+    std::fs::remove_file(dir.join("report.json")).unwrap();
+    let fitted = fit::run(&cmd).unwrap();
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["as_of"], json!("2024-06-30"));
+    assert_eq!(report["inputs"][0]["set_aside"][0]["line"], json!(17));
+    assert_eq!(report["segments"][0]["stages"][1]["failed"], json!(5));
+    let text = fitted.report.to_string();
+    assert!(text.contains("export.csv: custom layout, 17 rows read, 15 used, 2 set aside"));
+    assert!(text.contains("stages: Qualify -> Demo -> Won; prior Beta(1, 1); currency USD"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_mapping_file_describes_a_custom_export() {
+    let dir = temp_dir("mapping");
+    let mapping = r#"{"id": "Opp", "stage": "Stage", "amount": "Value",
+        "created": "Opened", "closed": "Closed", "stages": ["Qualify", "Demo"],
+        "won": "Won", "lost": ["Lost", "Dead"]}"#;
+    std::fs::write(dir.join("map.json"), mapping).unwrap();
+    let spec = LayoutSpec::from_file(&dir.join("map.json")).unwrap();
+    assert_eq!(
+        spec.lost.as_deref(),
+        Some(&["Lost".to_string(), "Dead".to_string()][..])
+    );
+    std::fs::write(dir.join("bad.json"), r#"{"identifier": "Opp"}"#).unwrap();
+    let err = LayoutSpec::from_file(&dir.join("bad.json")).unwrap_err();
+    assert!(err.to_string().contains("unknown field `identifier`"));
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -55,6 +55,9 @@ pub struct DealFile {
     pub layout: Layout,
     /// The currency written beside the amounts, if any.
     pub currency: Option<String>,
+    /// The column segments were read from, if any: when set, deals are
+    /// fitted per segment.
+    pub segment_by: Option<String>,
     /// The deals.
     pub deals: Vec<Deal>,
 }
@@ -120,10 +123,12 @@ pub fn deals_from_table(table: Table, opts: &LoadOptions) -> Result<DealFile, Lo
     if deals.is_empty() {
         return Err(no_rows(&source));
     }
+    let segment_by = cols.segment.map(|c| table.headers[c].clone());
     Ok(DealFile {
         source,
         layout,
         currency,
+        segment_by,
         deals,
     })
 }

@@ -20,6 +20,7 @@
 //! ```
 
 pub mod activity;
+pub mod command;
 pub mod conversion;
 pub mod csvread;
 pub mod cycle;
@@ -38,6 +39,7 @@ pub mod size;
 pub mod snapshot;
 pub mod write;
 
+pub use command::{run, CommandError, FitCommand};
 pub use conversion::Prior;
 pub use date::Date;
 pub use deals::{load_deals, Deal, DealFile, Outcome};

@@ -113,8 +113,6 @@ pub struct FitOptions {
     pub stages: Option<Vec<String>>,
     /// Quadrant of each segment value.
     pub ansoff: BTreeMap<String, Ansoff>,
-    /// Whether deals were split by a segment column (name of the column).
-    pub segment_by: Option<String>,
 }
 
 impl Default for FitOptions {
@@ -135,7 +133,6 @@ impl Default for FitOptions {
             stale_after_days: None,
             stages: None,
             ansoff: BTreeMap::new(),
-            segment_by: None,
         }
     }
 }

@@ -158,10 +158,10 @@ pub fn snapshot<'a>(
         let ctx = Ctx {
             funnel: &funnel,
             have_history: history.is_some(),
+            segmented: file.segment_by.is_some(),
             created_idx,
             as_of,
             stale_after,
-            opts,
         };
         let mut k = known(d, path, &ctx);
         match k.outcome {
@@ -292,14 +292,14 @@ fn created_index(funnel: &Funnel) -> usize {
 struct Ctx<'f> {
     funnel: &'f Funnel,
     have_history: bool,
+    segmented: bool,
     created_idx: usize,
     as_of: Date,
     stale_after: Option<i32>,
-    opts: &'f FitOptions,
 }
 
 fn known<'a>(d: Draft<'a>, path: Option<&DealPath>, ctx: &Ctx) -> Known<'a> {
-    let (funnel, opts) = (ctx.funnel, ctx.opts);
+    let funnel = ctx.funnel;
     let n = funnel.stages.len();
     // Paths index the unpruned funnel: go through the stage names.
     let reached = path
@@ -319,9 +319,9 @@ fn known<'a>(d: Draft<'a>, path: Option<&DealPath>, ctx: &Ctx) -> Known<'a> {
         .filter(|_| open)
         .map(|c| ctx.as_of.days_since(c));
     let stale = open && age.zip(ctx.stale_after).is_some_and(|(a, s)| a > s);
-    let segment = match &opts.segment_by {
-        Some(_) => d.deal.segment.clone().unwrap_or_else(|| "(blank)".into()),
-        None => "all".into(),
+    let segment = match ctx.segmented {
+        true => d.deal.segment.clone().unwrap_or_else(|| "(blank)".into()),
+        false => "all".into(),
     };
     Known {
         deal: d.deal,
