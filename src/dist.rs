@@ -258,6 +258,16 @@ impl Dist {
         Some(self.domain.shape(v))
     }
 
+    /// `Some(mean)` when this is a Poisson distribution. The engine uses it
+    /// to thin a Poisson number of leads into a Poisson number of wins in
+    /// one draw.
+    pub fn poisson_mean(&self) -> Option<f64> {
+        match &self.kind {
+            Kind::Poisson(p) => Some(p.mean),
+            _ => None,
+        }
+    }
+
     /// One draw. The hot path: no allocation, no special functions.
     ///
     /// A point mass returns its value without touching `rng`. For
@@ -1039,13 +1049,49 @@ impl Law for Triangular {
 struct UnitBeta {
     alpha: f64,
     beta: f64,
-    sampler: rand_distr::Beta<f64>,
+    sampler: BetaSampler,
+}
+
+/// How a beta is drawn. Stage rates are drawn a dozen times a trial, so
+/// this is on the engine's hot path.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum BetaSampler {
+    /// Both shapes at least 1: `X / (X + Y)` with `X ~ Gamma(alpha)` and
+    /// `Y ~ Gamma(beta)`, exact, and about three times faster than Cheng's
+    /// algorithm: Marsaglia and Tsang's gamma method needs a logarithm on
+    /// only a few per cent of draws.
+    Gammas(rand_distr::Gamma<f64>, rand_distr::Gamma<f64>),
+    /// A shape below 1: rand_distr's beta (Cheng's algorithms), which stays
+    /// accurate where a gamma draw with a tiny shape can underflow to 0.
+    Cheng(rand_distr::Beta<f64>),
+}
+
+impl BetaSampler {
+    fn new(alpha: f64, beta: f64) -> Result<BetaSampler, rand_distr::BetaError> {
+        let gamma = |shape| rand_distr::Gamma::new(shape, 1.0).ok();
+        if alpha >= 1.0 && beta >= 1.0 {
+            if let (Some(x), Some(y)) = (gamma(alpha), gamma(beta)) {
+                return Ok(BetaSampler::Gammas(x, y));
+            }
+        }
+        rand_distr::Beta::new(alpha, beta).map(BetaSampler::Cheng)
+    }
+
+    fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            BetaSampler::Gammas(x, y) => {
+                let x = x.sample(rng);
+                x / (x + y.sample(rng))
+            }
+            BetaSampler::Cheng(b) => b.sample(rng),
+        }
+    }
 }
 
 impl UnitBeta {
     fn new(alpha: f64, beta: f64) -> Result<UnitBeta, String> {
         let refuse = |e: String| format!("beta({alpha}, {beta}) cannot be sampled: {e}");
-        let sampler = rand_distr::Beta::new(alpha, beta).map_err(|e| refuse(e.to_string()))?;
+        let sampler = BetaSampler::new(alpha, beta).map_err(|e| refuse(e.to_string()))?;
         statrs::distribution::Beta::new(alpha, beta).map_err(|e| refuse(e.to_string()))?;
         Ok(UnitBeta {
             alpha,
@@ -2460,7 +2506,7 @@ mod tests {
             (
                 Money,
                 json!({"dist": "pert", "min": 100, "mode": 150, "max": 400}),
-                [196.15278118849392, 161.0931015983096, 126.30001901037969],
+                [207.82492467001572, 132.5328263351229, 219.18845845966746],
             ),
             (
                 Rate,
@@ -2499,7 +2545,7 @@ mod tests {
             (
                 Rate,
                 json!({"dist": "observed", "advanced": 120, "entered": 400}),
-                [0.30581569169556777, 0.291484895545345, 0.26941768004800004],
+                [0.31302048526158016, 0.2847926509566757, 0.3156574651724506],
             ),
             (
                 Count,

@@ -1,0 +1,207 @@
+//! The `revpipe` command line: arguments in, library calls, rendering out.
+//!
+//! Exit codes: 0 done, 2 bad input (a scenario or an option), 1 anything
+//! else. Results go to stdout; errors and warnings to stderr.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use revpipe::engine::{self, Settings, Solve};
+use revpipe::model::Model;
+use revpipe::scenario::{self, FieldError};
+use revpipe::{render, summary};
+
+/// Monte Carlo reverse-pipeline forecasting: the probability of making the
+/// number, and the activity it takes.
+#[derive(Debug, Parser)]
+#[command(name = "revpipe", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Simulate a scenario: P(hit), commit and stretch, activity needed.
+    Run(RunArgs),
+    /// Validate a scenario and say what is wrong, or that it is fine.
+    Check {
+        /// The scenario file (JSON).
+        scenario: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// The scenario file (JSON).
+    scenario: PathBuf,
+    /// Print the result as one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Trials to run (overrides the scenario).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// The seed (overrides the scenario).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
+    /// The revenue target (overrides the scenario).
+    #[arg(long, allow_negative_numbers = true)]
+    target: Option<f64>,
+    /// A confidence level to solve for; repeat for several (replaces the
+    /// scenario's list).
+    #[arg(long = "confidence", value_name = "C")]
+    confidence: Vec<f64>,
+    /// The confidence of the stretch number (overrides the scenario).
+    #[arg(long, value_name = "C")]
+    stretch: Option<f64>,
+    /// Solve for this segment's leads, the others staying as planned
+    /// (default: all segments in the planned mix).
+    #[arg(long, value_name = "SEGMENT")]
+    solve_for: Option<String>,
+    /// The reverse solve stops at this multiple of the planned leads.
+    #[arg(long, default_value_t = 20.0, value_name = "X")]
+    lead_cap: f64,
+}
+
+/// A failure, and the exit code it earns.
+enum Failure {
+    /// Bad input: exit 2.
+    Input(String),
+    /// Anything else: exit 1.
+    Other(String),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Check { scenario } => check(&scenario),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Input(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(msg)) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load(file: &std::path::Path) -> Result<Model, Failure> {
+    scenario::load(file).map_err(|e| match e {
+        scenario::ScenarioError::Io { .. } => Failure::Input(e.to_string()),
+        _ => Failure::Input(e.to_string()),
+    })
+}
+
+fn check(file: &std::path::Path) -> Result<(), Failure> {
+    let model = load(file)?;
+    let stages: usize = model.segments.iter().map(|s| s.stages.len()).sum();
+    println!(
+        "{}: ok: {:?}, {} segment(s), {} stages, {} open deal(s), {} trials, seed {}",
+        file.display(),
+        model.name,
+        model.segments.len(),
+        stages,
+        model.open_deals(),
+        model.trials,
+        model.seed
+    );
+    Ok(())
+}
+
+fn run(args: &RunArgs) -> Result<(), Failure> {
+    let mut model = load(&args.scenario)?;
+    let settings = apply(args, &mut model).map_err(|e| Failure::Input(e.to_string()))?;
+    let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
+    let result = summary::summarize(&model, &settings, trials);
+    let text = if args.json {
+        let mut s =
+            serde_json::to_string_pretty(&result).map_err(|e| Failure::Other(e.to_string()))?;
+        s.push('\n');
+        s
+    } else {
+        render::text(&result)
+    };
+    print_out(&text)
+}
+
+/// Applies the command line's overrides to the model, checked like the
+/// scenario's own fields, and returns the run settings.
+fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
+    let bad = |path: &str, message: String| FieldError {
+        path: path.to_string(),
+        message,
+    };
+    if let Some(t) = args.trials {
+        model.trials = scenario::check_trials("--trials", t)?;
+    }
+    if let Some(s) = args.seed {
+        model.seed = s;
+    }
+    if let Some(t) = args.target {
+        if !(t.is_finite() && t >= 0.0) {
+            return Err(bad(
+                "--target",
+                format!("{t} must be a number of 0 or more"),
+            ));
+        }
+        model.target = t;
+    }
+    if !args.confidence.is_empty() {
+        model.confidence = scenario::check_levels("--confidence", &args.confidence)?;
+    }
+    if let Some(c) = args.stretch {
+        model.stretch_confidence = scenario::check_level("--stretch", c)?;
+    }
+    if !(args.lead_cap.is_finite() && args.lead_cap >= 1.0) {
+        return Err(bad(
+            "--lead-cap",
+            format!("{} must be 1 or more", args.lead_cap),
+        ));
+    }
+    if args.threads == Some(0) {
+        return Err(bad(
+            "--threads",
+            "0 threads cannot run; use 1 or more".into(),
+        ));
+    }
+    let solve = match &args.solve_for {
+        None => Solve::PlannedMix,
+        Some(name) => Solve::Segment(model.segment_index(name).ok_or_else(|| {
+            let names: Vec<String> = model
+                .segments
+                .iter()
+                .map(|s| format!("{:?}", s.name))
+                .collect();
+            bad(
+                "--solve-for",
+                format!("{name:?} is not a segment; valid: {}", names.join(", ")),
+            )
+        })?),
+    };
+    Ok(Settings {
+        threads: args.threads,
+        solve,
+        lead_cap_factor: args.lead_cap,
+    })
+}
+
+/// Writes to stdout; a closed pipe (`revpipe run x | head`) ends quietly.
+fn print_out(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Failure::Other(format!("cannot write the result: {e}"))),
+    }
+}

@@ -1,0 +1,238 @@
+//! The summary for people: a plain-text report for the terminal.
+//!
+//! The JSON form is the [`Summary`] itself, serialised by serde.
+
+use std::fmt::Write;
+
+use crate::summary::{Level, SegmentSummary, Summary};
+
+/// Formats a number with thousands separators and no decimals.
+pub fn amount(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let rounded = x.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if rounded < 0.0 {
+        out.push('-');
+    }
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Formats a volume: whole numbers with separators from 100 up, one
+/// decimal below.
+fn volume(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        amount(x)
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+fn percent(p: f64) -> String {
+    format!("{:.1}%", 100.0 * p)
+}
+
+/// Renders the summary as a plain-text report.
+pub fn text(s: &Summary) -> String {
+    let mut out = String::new();
+    headline(&mut out, s);
+    revenue(&mut out, s);
+    segments(&mut out, s);
+    activity(&mut out, s);
+    for w in &s.warnings {
+        let _ = writeln!(out, "warning: {w}");
+    }
+    out
+}
+
+fn headline(out: &mut String, s: &Summary) {
+    let cur = &s.currency;
+    let _ = writeln!(out, "{}", s.name);
+    let _ = writeln!(
+        out,
+        "{} trials, seed {}; target {cur} {} over {} days, {cur} {} booked",
+        amount(s.trials as f64),
+        s.seed,
+        amount(s.target),
+        s.period_days,
+        amount(s.booked)
+    );
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "  P(hit target)  {:>14}  ± {:.2}% (Monte Carlo standard error)",
+        percent(s.p_hit),
+        100.0 * s.p_hit_se
+    );
+    for (label, r) in [("Commit", &s.commit), ("Stretch", &s.stretch)] {
+        let _ = writeln!(
+            out,
+            "  {label:<13}  {cur} {:>10}  reached with {:.0}% confidence (95% MC interval {} to {})",
+            amount(r.revenue),
+            100.0 * r.confidence,
+            amount(r.ci95[0]),
+            amount(r.ci95[1])
+        );
+    }
+}
+
+fn revenue(out: &mut String, s: &Summary) {
+    let r = &s.revenue;
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Revenue ({})  mean {}  sd {}",
+        s.currency,
+        amount(r.mean),
+        amount(r.sd)
+    );
+    let _ = writeln!(
+        out,
+        "  P5 {}  P10 {}  P25 {}  P50 {}  P75 {}  P90 {}  P95 {}",
+        amount(r.p5),
+        amount(r.p10),
+        amount(r.p25),
+        amount(r.p50),
+        amount(r.p75),
+        amount(r.p90),
+        amount(r.p95)
+    );
+}
+
+fn segments(out: &mut String, s: &Summary) {
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<32} {:>9} {:>8} {:>9} {:>10} {:>12} {:>12}",
+        "Segment", "leads", "win rate", "new wins", "open wins", "mean rev", "P10-P90"
+    );
+    for seg in &s.segments {
+        segment_row(out, seg);
+    }
+}
+
+fn segment_row(out: &mut String, seg: &SegmentSummary) {
+    let name = match seg.ansoff {
+        Some(q) => format!("{} [{}]", seg.name, q.label()),
+        None => seg.name.clone(),
+    };
+    let _ = writeln!(
+        out,
+        "{:<32} {:>9} {:>8} {:>9} {:>10} {:>12} {:>12}",
+        truncate(&name, 32),
+        amount(seg.planned_leads),
+        percent(seg.win_rate),
+        format!("{:.1}", seg.expected_wins_in_period),
+        format!("{:.1}/{}", seg.expected_open_wins, seg.open_deals),
+        amount(seg.revenue.mean),
+        format!("{}-{}", short(seg.revenue.p10), short(seg.revenue.p90)),
+    );
+}
+
+fn activity(out: &mut String, s: &Summary) {
+    let _ = writeln!(out);
+    let what = match &s.solve.segment {
+        Some(name) => format!("leads in {name:?}, the other segments as planned"),
+        None => "leads across segments in the planned mix".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "Activity needed ({what}; {} planned)",
+        amount(s.solve.planned_leads)
+    );
+    for level in &s.levels {
+        activity_level(out, level);
+    }
+}
+
+fn activity_level(out: &mut String, level: &Level) {
+    let c = 100.0 * level.confidence;
+    let Some(leads) = level.leads_needed else {
+        let _ = writeln!(out, "  {c:.0}% confidence: not reachable by adding leads");
+        return;
+    };
+    let multiple = level
+        .activity_multiple
+        .map_or(String::new(), |m| format!(" ({m:.2}x plan)"));
+    let _ = writeln!(
+        out,
+        "  {c:.0}% confidence: {} leads{multiple}",
+        amount(leads as f64)
+    );
+    for seg in level.segments.iter().filter(|g| g.solved) {
+        let per_period: Vec<String> = seg
+            .stages
+            .iter()
+            .map(|v| format!("{} {}", v.stage, volume(v.volume)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "    {:<28} {}",
+            truncate(&seg.name, 28),
+            per_period.join(", ")
+        );
+        let weekly: Vec<String> = seg
+            .stages
+            .iter()
+            .filter_map(|v| v.per_rep_per_week.map(|w| format!("{} {w:.1}", v.stage)))
+            .collect();
+        if !weekly.is_empty() {
+            let _ = writeln!(
+                out,
+                "    {:<28} per rep per week: {}",
+                "",
+                weekly.join(", ")
+            );
+        }
+    }
+}
+
+/// A compact amount: 1.2M, 350k.
+fn short(x: f64) -> String {
+    let a = x.abs();
+    if a >= 1e6 {
+        format!("{:.1}M", x / 1e6)
+    } else if a >= 1e3 {
+        format!("{:.0}k", x / 1e3)
+    } else {
+        format!("{x:.0}")
+    }
+}
+
+fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(width - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_get_thousands_separators() {
+        assert_eq!(amount(0.0), "0");
+        assert_eq!(amount(999.4), "999");
+        assert_eq!(amount(1000.0), "1,000");
+        assert_eq!(amount(-2_500_000.0), "-2,500,000");
+        assert_eq!(amount(123_456.6), "123,457");
+    }
+
+    #[test]
+    fn short_amounts() {
+        assert_eq!(short(1_250_000.0), "1.2M");
+        assert_eq!(short(35_000.0), "35k");
+    }
+}
