@@ -24,6 +24,21 @@ pub enum SizeChoice {
     Empirical,
 }
 
+impl std::str::FromStr for SizeChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<SizeChoice, String> {
+        match s {
+            "auto" => Ok(SizeChoice::Auto),
+            "lognormal" => Ok(SizeChoice::Lognormal),
+            "gamma" => Ok(SizeChoice::Gamma),
+            "empirical" => Ok(SizeChoice::Empirical),
+            _ => Err(format!(
+                "{s:?}: expected auto, lognormal, gamma or empirical"
+            )),
+        }
+    }
+}
+
 /// Why deal sizes cannot be fitted.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum SizeError {
