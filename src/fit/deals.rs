@@ -373,6 +373,23 @@ mod tests {
     }
 
     #[test]
+    fn hubspot_export_month_first() {
+        let text = "Record ID,Deal Name,Deal Stage,Amount,Create Date,Close Date,Pipeline\n\
+                    11,A,Closed Won,\"$12,000\",01/31/2024 09:15,02/15/2024 10:00,Sales\n\
+                    12,B,Contract Sent,,02/01/2024,,Sales\n";
+        let file = load(text, &LoadOptions::default()).unwrap();
+        assert_eq!(file.layout.name, "hubspot");
+        assert_eq!(file.currency.as_deref(), Some("$"));
+        let d = &file.deals;
+        assert_eq!((d[0].outcome, d[0].amount), (Outcome::Won, Some(12_000.0)));
+        assert_eq!(d[0].closed.unwrap().to_string(), "2024-02-15");
+        assert_eq!(
+            (d[1].outcome, d[1].stage.as_str()),
+            (Outcome::Open, "Contract Sent")
+        );
+    }
+
+    #[test]
     fn mixed_currencies_are_refused() {
         let text = format!("{SF_HEADER}A1,Closed Won,EUR 5,2024-01-01,2024-02-01,,\nA2,Closed Won,USD 5,2024-01-01,2024-02-01,,\n");
         let err = load(&text, &LoadOptions::default()).unwrap_err();
