@@ -25,6 +25,16 @@ pub enum Ansoff {
 }
 
 impl Ansoff {
+    /// A short name that fits a table column.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Ansoff::MarketPenetration => "penetration",
+            Ansoff::MarketDevelopment => "market dev.",
+            Ansoff::ProductDevelopment => "product dev.",
+            Ansoff::Diversification => "diversification",
+        }
+    }
+
     /// The quadrant's name as people write it.
     pub fn label(self) -> &'static str {
         match self {
