@@ -208,6 +208,7 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
         threads: args.threads,
         solve,
         lead_cap_factor: args.lead_cap,
+        hold: Vec::new(),
     })
 }
 

@@ -25,6 +25,16 @@ pub enum Ansoff {
 }
 
 impl Ansoff {
+    /// A short name that fits a table column.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Ansoff::MarketPenetration => "penetration",
+            Ansoff::MarketDevelopment => "market dev.",
+            Ansoff::ProductDevelopment => "product dev.",
+            Ansoff::Diversification => "diversification",
+        }
+    }
+
     /// The quadrant's name as people write it.
     pub fn label(self) -> &'static str {
         match self {
@@ -62,6 +72,42 @@ pub struct Model {
 }
 
 impl Model {
+    /// The model with one segment's input replaced by `dist`, and the
+    /// segment's constants computed again.
+    ///
+    /// # Panics
+    ///
+    /// If `segment` is out of range, or the input is one the segment does
+    /// not have (a rate past its last stage).
+    pub fn with_input(&self, segment: usize, input: Input, dist: Dist) -> Model {
+        let mut model = self.clone();
+        let s = &self.segments[segment];
+        let (mut rates, mut activity, mut deal_size) =
+            (s.rates.clone(), s.activity.clone(), s.deal_size.clone());
+        let (mut cycle, mut slippage) = (s.cycle.clone(), s.slippage.clone());
+        match input {
+            Input::Rate(k) => rates[k] = dist,
+            Input::Activity => activity = dist,
+            Input::DealSize => deal_size = dist,
+            Input::Cycle => cycle = Some(dist),
+            Input::Slippage => slippage = Some(dist),
+        }
+        model.segments[segment] = Segment::new(
+            s.name.clone(),
+            s.ansoff,
+            s.stages.clone(),
+            rates,
+            activity,
+            deal_size,
+            cycle,
+            slippage,
+            s.capacity,
+            s.open.clone(),
+            self.period_days,
+        );
+        model
+    }
+
     /// Leads planned across all segments (the sum of activity means).
     pub fn planned_leads(&self) -> f64 {
         self.segments.iter().map(|s| s.planned_leads).sum()
@@ -75,6 +121,28 @@ impl Model {
     /// Open deals across all segments.
     pub fn open_deals(&self) -> usize {
         self.segments.iter().map(|s| s.open.len()).sum()
+    }
+}
+
+/// An uncertain input of a segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Input {
+    /// The conversion rate from this stage to the next (drawn per trial).
+    Rate(usize),
+    /// The number of new leads (drawn per trial).
+    Activity,
+    /// The size of each won deal (drawn per deal).
+    DealSize,
+    /// The sales cycle of each lead (per deal).
+    Cycle,
+    /// The factor on open-deal revenue (drawn per trial).
+    Slippage,
+}
+
+impl Input {
+    /// Whether it is drawn once per trial (rather than per deal).
+    pub fn per_trial(self) -> bool {
+        matches!(self, Input::Rate(_) | Input::Activity | Input::Slippage)
     }
 }
 
@@ -205,6 +273,44 @@ impl Segment {
             open,
             in_period,
             open_in_period,
+        }
+    }
+
+    /// The distribution of one input, when the segment has it.
+    pub fn input(&self, input: Input) -> Option<&Dist> {
+        match input {
+            Input::Rate(k) => self.rates.get(k),
+            Input::Activity => Some(&self.activity),
+            Input::DealSize => Some(&self.deal_size),
+            Input::Cycle => self.cycle.as_ref(),
+            Input::Slippage => self.slippage.as_ref(),
+        }
+    }
+
+    /// Every input whose value is uncertain (not a fixed value), in a
+    /// stable order: rates by stage, activity, deal size, cycle, slippage.
+    pub fn uncertain_inputs(&self) -> Vec<Input> {
+        let rates = (0..self.rates.len()).map(Input::Rate);
+        let others = [
+            Input::Activity,
+            Input::DealSize,
+            Input::Cycle,
+            Input::Slippage,
+        ];
+        rates
+            .chain(others)
+            .filter(|&i| self.input(i).is_some_and(|d| d.fixed_value().is_none()))
+            .collect()
+    }
+
+    /// A label for people: "lead -> qualified rate", "deal size".
+    pub fn input_label(&self, input: Input) -> String {
+        match input {
+            Input::Rate(k) => format!("{} -> {} rate", self.stages[k], self.stages[k + 1]),
+            Input::Activity => "new leads".to_string(),
+            Input::DealSize => "deal size".to_string(),
+            Input::Cycle => "sales cycle".to_string(),
+            Input::Slippage => "open-pipeline slippage".to_string(),
         }
     }
 
