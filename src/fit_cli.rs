@@ -67,9 +67,14 @@ pub struct FitArgs {
     /// lognormal, gamma, or empirical.
     #[arg(long, default_value = "auto")]
     deal_size: String,
-    /// Open deals older than any closed deal's cycle: lost, open or drop.
+    /// Open deals older than any closed deal's cycle: lost, open, drop, or
+    /// decay (kept open, and the scenario's slip rule halves their chance
+    /// of closing every --stale-half-life days past the stale age).
     #[arg(long, default_value = "lost")]
     stale: String,
+    /// With --stale decay: days over which a stale deal's chance halves.
+    #[arg(long, default_value_t = 30, value_name = "DAYS")]
+    stale_half_life: u32,
     /// Age in days past which an open deal is stale (default: the longest
     /// cycle of any closed deal).
     #[arg(long, value_name = "DAYS")]
@@ -197,6 +202,7 @@ impl FitArgs {
             deal_size: flag("deal-size", self.deal_size.parse::<SizeChoice>())?,
             stale: flag("stale", self.stale.parse::<StaleRule>())?,
             stale_after_days: self.stale_after,
+            stale_half_life_days: self.stale_half_life,
             stages,
             ansoff,
         })
