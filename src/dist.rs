@@ -1469,6 +1469,12 @@ impl LogNormal {
 
     fn from_mean_sd(mean: f64, sd: f64) -> Result<LogNormal, String> {
         let s2 = (sd / mean).powi(2).ln_1p();
+        if !s2.is_finite() || !(mean.ln() - 0.5 * s2).is_finite() {
+            return Err(format!(
+                "sd {sd:e} is too large for mean {mean:e}: no lognormal has them (its log-scale \
+                 sigma would be infinite); keep sd below 10^150 times the mean"
+            ));
+        }
         LogNormal::new(mean.ln() - 0.5 * s2, s2.sqrt(), Some((mean, sd)))
     }
 

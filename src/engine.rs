@@ -52,6 +52,9 @@ pub const NOT_REACHABLE: u32 = u32::MAX;
 /// Trials per block: the unit of parallel work and of summation order.
 const BLOCK: usize = 1024;
 
+/// The most deal sizes a trial keeps per segment for the reverse walk.
+const SIZE_POOL: u64 = 1 << 16;
+
 /// The lane of the reverse walk's stream (segments use small lanes, two
 /// each: see `parameter_lane` and `event_lane`).
 const WALK_LANE: u64 = 1 << 32;
@@ -644,11 +647,21 @@ fn simulate_segment(
         Leads::Poisson(m) => Poisson::new(m * counted).map_or(0, |d| d.sample(rng) as u64),
         Leads::Count(n) => Binomial::new(n, counted).map_or(0, |b| b.sample(rng)),
     };
+    // The reverse walk reuses at most SIZE_POOL of these sizes (deal sizes
+    // are independent, so any of them will do); the rest are summed
+    // without being kept, so memory stays bounded however many wins.
     let sizes = &mut scratch.sizes[j];
     sizes.clear();
     let latent = &scratch.latent;
-    sizes.extend((0..wins).map(|_| deal_size(segment, latent, rng)));
-    let new_revenue: f64 = sizes.iter().sum();
+    let kept = wins.min(SIZE_POOL);
+    sizes.extend((0..kept).map(|_| deal_size(segment, latent, rng)));
+    let mut new_revenue: f64 = sizes.iter().sum();
+    if wins > kept {
+        new_revenue += match segment.couplings.deal_size {
+            None => segment.deal_size.sample_sum(wins - kept, rng),
+            Some(_) => (kept..wins).map(|_| deal_size(segment, latent, rng)).sum(),
+        };
+    }
 
     // Open deals: one uniform each against win-and-close-in-time, without
     // a branch (about half of them win: a branch would mispredict).

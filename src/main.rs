@@ -38,7 +38,10 @@ enum Command {
     Fit(Box<fit_cli::FitArgs>),
 }
 
+// Negative numbers are parsed as values, so that `--target -5` gets our
+// message naming the rule rather than clap's "unexpected argument".
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 struct RunArgs {
     /// The scenario file (JSON).
     scenario: PathBuf,
@@ -72,6 +75,9 @@ struct RunArgs {
     #[arg(long, default_value_t = 20.0, value_name = "X")]
     lead_cap: f64,
 }
+
+/// More worker threads than any machine revpipe runs on has cores.
+const MAX_THREADS: usize = 1024;
 
 /// A failure, and the exit code it earns.
 enum Failure {
@@ -137,6 +143,9 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let settings = apply(args, &mut model).map_err(|e| Failure::Input(e.to_string()))?;
     let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
     let result = summary::summarize(&model, &settings, trials);
+    for w in &result.warnings {
+        eprintln!("warning: {w}");
+    }
     let text = if args.json {
         let mut s =
             serde_json::to_string_pretty(&result).map_err(|e| Failure::Other(e.to_string()))?;
@@ -182,11 +191,9 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
             format!("{} must be 1 or more", args.lead_cap),
         ));
     }
-    if args.threads == Some(0) {
-        return Err(bad(
-            "--threads",
-            "0 threads cannot run; use 1 or more".into(),
-        ));
+    if let Some(t) = args.threads.filter(|t| !(1..=MAX_THREADS).contains(t)) {
+        let msg = format!("{t} threads cannot run; use 1 to {MAX_THREADS}");
+        return Err(bad("--threads", msg));
     }
     let solve = match &args.solve_for {
         None => Solve::PlannedMix,

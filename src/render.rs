@@ -40,16 +40,14 @@ fn percent(p: f64) -> String {
     format!("{:.1}%", 100.0 * p)
 }
 
-/// Renders the summary as a plain-text report.
+/// Renders the summary as a plain-text report. Its warnings are not part
+/// of it: the command line prints them to stderr.
 pub fn text(s: &Summary) -> String {
     let mut out = String::new();
     headline(&mut out, s);
     revenue(&mut out, s);
     segments(&mut out, s);
     activity(&mut out, s);
-    for w in &s.warnings {
-        let _ = writeln!(out, "warning: {w}");
-    }
     out
 }
 

@@ -330,10 +330,15 @@ pub fn parse_str(text: &str) -> Result<ScenarioFile, String> {
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if path == "." || path.is_empty() {
-            inner.to_string()
+        let hint = if inner.to_string().starts_with("expected value") {
+            " (JSON has no NaN or Infinity: write a number)"
         } else {
-            format!("{path}: {inner}")
+            ""
+        };
+        if path == "." || path.is_empty() {
+            format!("{inner}{hint}")
+        } else {
+            format!("{path}: {inner}{hint}")
         }
     })
 }
@@ -343,8 +348,8 @@ impl ScenarioFile {
     /// relative file names (`open_pipeline_csv`) start from.
     pub fn validate(&self, base: &Path) -> Result<Model, FieldError> {
         let period_days = positive("period_days", self.period_days)?;
-        let target = non_negative("target", self.target)?;
-        let booked = non_negative("booked", self.booked)?;
+        let target = amount("target", self.target)?;
+        let booked = amount("booked", self.booked)?;
         check_trials("trials", self.trials)?;
         let confidence = check_levels("confidence", &self.confidence)?;
         let stretch = self.stretch_confidence.unwrap_or(DEFAULT_STRETCH);
@@ -361,6 +366,12 @@ impl ScenarioFile {
         let mut segments = Vec::with_capacity(self.segments.len());
         for (i, seg) in self.segments.iter().enumerate() {
             let path = format!("segments[{i}]");
+            if seg.name.trim().is_empty() {
+                return Err(field(
+                    format!("{path}.name"),
+                    "is empty; give the segment a name",
+                ));
+            }
             if let Some(j) = self.segments[..i].iter().position(|s| s.name == seg.name) {
                 let msg = format!(
                     "{:?} is also the name of segments[{j}]; names must be unique",
@@ -425,6 +436,8 @@ impl SegmentFile {
             .as_ref()
             .map(|c| c.validate(&format!("{path}.capacity"), period_days))
             .transpose()?;
+        let mean_win_rate = rates.iter().map(Dist::mean).product();
+        check_volume(path, &activity, mean_win_rate, &deal_size)?;
         let open = self.open_deals(path, &stages, base, groups)?;
         let market = self
             .market
@@ -554,7 +567,7 @@ impl OpenDealFile {
             );
             return Err(field(format!("{path}.stage"), msg));
         }
-        let amount = non_negative(&format!("{path}.amount"), self.amount)?;
+        let amount = amount(&format!("{path}.amount"), self.amount)?;
         let age_days = non_negative(&format!("{path}.age_days"), self.age_days)?;
         let group = match &self.group {
             None => None,
@@ -764,16 +777,26 @@ fn rank_correlation(
 /// Resolves `SEGMENT/activity`, `SEGMENT/slippage` or `SEGMENT/rate:STAGE`.
 fn resolve_input(name: &str, segments: &[Segment]) -> Result<(usize, Input), String> {
     let form = "name inputs as SEGMENT/activity, SEGMENT/slippage or SEGMENT/rate:STAGE";
-    let Some((seg, what)) = name.rsplit_once('/') else {
-        return Err(format!("{name:?} has no '/'; {form}"));
-    };
-    let Some(j) = segments.iter().position(|s| s.name == seg) else {
+    // Names may contain '/': take the longest segment name that, with a
+    // '/', begins the input's name.
+    let found = segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| {
+            name.len() > s.name.len()
+                && name.starts_with(&s.name)
+                && name[s.name.len()..].starts_with('/')
+        })
+        .max_by_key(|(_, s)| s.name.len());
+    let Some((j, seg)) = found else {
         let names: Vec<String> = segments.iter().map(|s| format!("{:?}", s.name)).collect();
         return Err(format!(
-            "{seg:?} is not a segment; valid: {}",
+            "{name:?} does not begin with a segment name and '/'; {form}; segments: {}",
             names.join(", ")
         ));
     };
+    let what = &name[seg.name.len() + 1..];
+    let seg = &seg.name;
     let segment = &segments[j];
     let input = match what {
         "activity" => Input::Activity,
@@ -824,13 +847,59 @@ fn non_negative(path: &str, value: f64) -> Result<f64, FieldError> {
 }
 
 /// Checks a trial count (shared with the command line's `--trials`).
+///
+/// Each trial keeps about `12 + 4 * segments` bytes until the summary, so
+/// the maximum, half a billion, is already about 14 GB with four segments.
 pub fn check_trials(path: &str, trials: u64) -> Result<u64, FieldError> {
-    const MAX: u64 = 1 << 32;
+    const MAX: u64 = 500_000_000;
     if trials == 0 || trials > MAX {
         let msg = format!("{trials} is not a valid number of trials; use 1 to {MAX}");
         return Err(field(path, msg));
     }
     Ok(trials)
+}
+
+/// The largest amount revpipe accepts anywhere (target, booked, deal
+/// amounts, deal sizes): sums of many of them stay exact to the unit.
+pub const MAX_AMOUNT: f64 = 1e15;
+
+/// The most wins a trial may expect in one segment: each is drawn.
+pub const MAX_WINS: f64 = 1e8;
+
+fn amount(path: &str, value: f64) -> Result<f64, FieldError> {
+    let value = non_negative(path, value)?;
+    if value > MAX_AMOUNT {
+        let msg = format!("{value} is larger than revpipe handles; amounts go up to 10^15");
+        return Err(field(path, msg));
+    }
+    Ok(value)
+}
+
+/// Refuses a segment that would draw more wins a trial than can be
+/// simulated one by one, in a busy trial (five standard deviations above
+/// the mean activity: cheap to compute for every distribution).
+fn check_volume(
+    path: &str,
+    activity: &Dist,
+    win_rate: f64,
+    deal_size: &Dist,
+) -> Result<(), FieldError> {
+    let busiest = activity.mean() + 5.0 * activity.sd();
+    let wins = busiest * win_rate;
+    if wins.is_nan() || wins > MAX_WINS {
+        let msg = format!(
+            "up to {busiest:.3e} leads a period at a mean win rate of {win_rate:.3} would mean \
+             {:.3e} wins in a trial; revpipe draws every win, so keep it below 10^8",
+            busiest * win_rate
+        );
+        return Err(field(format!("{path}.activity"), msg));
+    }
+    let size = deal_size.mean();
+    if size.is_nan() || size > MAX_AMOUNT {
+        let msg = format!("has a mean of {size:.3e}; deal sizes go up to 10^15");
+        return Err(field(format!("{path}.deal_size"), msg));
+    }
+    Ok(())
 }
 
 /// Checks one confidence level: strictly between 0 and 1.
@@ -851,11 +920,18 @@ pub fn check_levels(path: &str, levels: &[f64]) -> Result<Vec<f64>, FieldError> 
             "is empty; give at least one level, such as [0.9, 0.5]",
         ));
     }
-    levels
-        .iter()
-        .enumerate()
-        .map(|(i, &c)| check_level(&format!("{path}[{i}]"), c))
-        .collect()
+    let mut out: Vec<f64> = Vec::with_capacity(levels.len());
+    for (i, &c) in levels.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        if out.contains(&c) {
+            return Err(field(
+                at,
+                format!("{c} is listed twice; give each level once"),
+            ));
+        }
+        out.push(check_level(&at, c)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

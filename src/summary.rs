@@ -160,8 +160,8 @@ pub struct SolveInfo {
 pub struct CurvePoint {
     /// Leads in the period.
     pub leads: u64,
-    /// `leads` over the planned leads.
-    pub activity_multiple: f64,
+    /// `leads` over the planned leads (`null` with no leads planned).
+    pub activity_multiple: Option<f64>,
     /// The share of trials that hit with this many leads.
     pub p_hit: f64,
 }
@@ -224,7 +224,7 @@ pub fn summarize(model: &Model, settings: &Settings, mut trials: Trials) -> Summ
         .map(|&c| level(model, &trials, &solve, c))
         .collect();
     let activity_curve = curve(needed, solve.planned_leads, trials.lead_cap);
-    let warnings = warnings(model, &solve);
+    let warnings = warnings(model, settings, &solve);
     Summary {
         revpipe_version: env!("CARGO_PKG_VERSION").to_string(),
         name: model.name.clone(),
@@ -393,14 +393,14 @@ fn curve(sorted_needed: &[u32], planned: f64, cap: u64) -> Vec<CurvePoint> {
             let hit = sorted_needed.partition_point(|x| u64::from(*x) <= leads);
             CurvePoint {
                 leads,
-                activity_multiple: ratio(leads as f64, planned).unwrap_or(0.0),
+                activity_multiple: ratio(leads as f64, planned),
                 p_hit: hit as f64 / n,
             }
         })
         .collect()
 }
 
-fn warnings(model: &Model, solve: &SolveInfo) -> Vec<String> {
+fn warnings(model: &Model, settings: &Settings, solve: &SolveInfo) -> Vec<String> {
     let mut out = Vec::new();
     for s in &model.segments {
         let stale: Vec<String> = s
@@ -421,9 +421,17 @@ fn warnings(model: &Model, solve: &SolveInfo) -> Vec<String> {
     }
     if let Some(copula) = model.dependence.copula.as_ref().filter(|c| c.shrink > 0.0) {
         out.push(format!(
-            "the rank-correlation matrix was not valid and was shrunk towards independence by {:.3}              (every correlation multiplied by {:.3}), as \"repair\": true asked",
+            "the rank-correlation matrix was not valid and was shrunk towards independence by {:.3} (every correlation multiplied by {:.3}), as \"repair\": true asked",
             copula.shrink,
             1.0 - copula.shrink
+        ));
+    }
+    let searched = settings.lead_cap_factor * solve.planned_leads;
+    if searched > solve.lead_cap as f64 {
+        out.push(format!(
+            "the reverse solve searched up to {} leads, not the {} that --lead-cap asked for: \
+             that is the largest lead count it can store",
+            solve.lead_cap, searched
         ));
     }
     let top = model.confidence.iter().copied().fold(0.0, f64::max);

@@ -384,3 +384,80 @@ fn open_pipeline_can_come_from_a_csv_beside_the_scenario() {
         "{err}"
     );
 }
+
+/// Inputs that cannot be simulated are refused up front (regressions from
+/// adversarial testing: these used to abort or print NaN).
+#[test]
+fn volumes_and_amounts_beyond_what_can_be_simulated_are_refused() {
+    refused_with(
+        "huge-activity",
+        "/segments/0/activity",
+        json!(1e12),
+        &["segments[0].activity", "below 10^8"],
+    );
+    refused_with(
+        "huge-poisson",
+        "/segments/0/activity",
+        json!({"dist": "poisson", "mean": 1e18}),
+        &["segments[0].activity"],
+    );
+    refused_with(
+        "huge-amount",
+        "/segments/0/open_pipeline/0/amount",
+        json!(1e308),
+        &["open_pipeline[0].amount", "10^15"],
+    );
+    refused_with(
+        "huge-size",
+        "/segments/0/deal_size",
+        json!(1e39),
+        &["segments[0].deal_size", "10^15"],
+    );
+    refused_with(
+        "huge-trials",
+        "/trials",
+        json!(4_294_967_296u64),
+        &["trials", "500000000"],
+    );
+    refused_with(
+        "empty-name",
+        "/segments/0/name",
+        json!(" "),
+        &["segments[0].name", "empty"],
+    );
+    let mut twice = valid();
+    twice["confidence"] = json!([0.9, 0.9]);
+    refused("twice", &twice.to_string(), &["confidence[1]", "twice"]);
+    refused("nan", r#"{"name": "x", "target": NaN}"#, &["NaN"]);
+}
+
+#[test]
+fn warnings_go_to_stderr_and_the_result_to_stdout() {
+    let dir = scratch("warn");
+    let mut s = valid();
+    s["trials"] = json!(200);
+    let file = write(&dir, "s.json", &s.to_string());
+    let out = revpipe(&["run", &file]);
+    assert!(out.status.success());
+    assert!(
+        stderr(&out).contains("warning: 200 trials"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!stdout(&out).contains("warning"));
+}
+
+#[test]
+fn a_segment_name_with_a_slash_can_be_correlated() {
+    let mut s = valid();
+    s["segments"][0]["name"] = json!("EMEA/DACH");
+    s["segments"][0]["activity"] = json!({"dist": "gamma", "mean": 100, "sd": 20});
+    s["dependence"] = json!({"rank_correlation": {
+        "inputs": ["EMEA/DACH/activity", "EMEA/DACH/rate:lead"],
+        "matrix": [[1, 0.3], [0.3, 1]]
+    }});
+    let dir = scratch("slash");
+    let file = write(&dir, "s.json", &s.to_string());
+    let out = revpipe(&["check", &file]);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
