@@ -9,6 +9,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::dist::Dist;
+use crate::team::Team;
 
 /// The four growth motions of the Ansoff matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -104,7 +105,8 @@ impl Model {
             s.capacity,
             s.open.clone(),
             self.period_days,
-        );
+        )
+        .with_team(s.team.clone());
         model
     }
 
@@ -209,6 +211,8 @@ pub struct Segment {
     pub open_in_period: Vec<f64>,
     /// What the engine needs of each open deal, packed for its inner loop.
     pub open_slots: Vec<OpenSlot>,
+    /// The reps who do the work, when the scenario names them.
+    pub team: Option<Team>,
 }
 
 /// An open deal as the engine's inner loop reads it.
@@ -273,7 +277,14 @@ impl Segment {
             open,
             in_period,
             open_in_period,
+            team: None,
         }
+    }
+
+    /// The segment with its team (which may be none).
+    pub fn with_team(mut self, team: Option<Team>) -> Segment {
+        self.team = team;
+        self
     }
 
     /// The distribution of one input, when the segment has it.
