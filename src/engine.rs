@@ -157,6 +157,8 @@ pub struct SegmentTotals {
     pub open_revenue: f64,
     /// Revenue from new leads.
     pub new_revenue: f64,
+    /// Trials in which the team's overload lowered conversion.
+    pub overloaded: f64,
 }
 
 impl SegmentTotals {
@@ -176,6 +178,7 @@ impl SegmentTotals {
         self.open_won += other.open_won;
         self.open_revenue += other.open_revenue;
         self.new_revenue += other.new_revenue;
+        self.overloaded += other.overloaded;
     }
 }
 
@@ -441,6 +444,9 @@ pub struct Parameters {
     pub leads: Leads,
     /// The factor on open-deal revenue (1 without slippage).
     pub slippage: f64,
+    /// The leads the segment's team can carry this trial (`None` without
+    /// a team).
+    pub capacity: Option<f64>,
 }
 
 /// A trial's new leads.
@@ -461,8 +467,9 @@ impl Default for Leads {
 
 /// Draws segment `j`'s parameters for one trial into `out`, from the
 /// segment's parameter stream: each rate in stage order, then the activity
-/// (unless Poisson), then the slippage. Held inputs are drawn, then
-/// replaced, so the order of draws never changes.
+/// (unless Poisson), then the slippage, then the team's draws (see
+/// `draw_team`). Held inputs are drawn, then replaced, so the order of draws
+/// never changes.
 ///
 /// The engine calls this for every trial; analyses that need the draws
 /// (rank correlations) call it to replay them exactly.
@@ -477,6 +484,7 @@ pub fn draw_parameters(model: &Model, j: usize, trial: u64, hold: &[Hold], out: 
         None => Leads::Count(segment.activity.sample(rng).max(0.0) as u64),
     };
     out.slippage = segment.slippage.as_ref().map_or(1.0, |d| d.sample(rng));
+    draw_team(segment, rng, out);
     for h in hold.iter().filter(|h| h.segment == j) {
         match h.input {
             Input::Rate(s) => out.rates[s] = h.value,
@@ -484,6 +492,32 @@ pub fn draw_parameters(model: &Model, j: usize, trial: u64, hold: &[Hold], out: 
             Input::Slippage => out.slippage = h.value,
             Input::DealSize | Input::Cycle => {}
         }
+    }
+}
+
+/// The team's draws, after every other parameter so that giving a segment
+/// a team leaves its other draws alone: each rep's leave time in listed
+/// order (only with attrition), then, when overload lowers conversion, a
+/// Poisson activity's lead count. Thinning Poisson leads into Poisson wins
+/// is exact only when every lead converts at one rate; past the team's
+/// threshold the rate depends on the count, so the count must be drawn.
+fn draw_team(segment: &Segment, rng: &mut Pcg64Mcg, out: &mut Parameters) {
+    let Some(team) = &segment.team else {
+        out.capacity = None;
+        return;
+    };
+    out.capacity = Some(team.draw_capacity(rng));
+    if let (true, Leads::Poisson(_)) = (team.degrades(), out.leads) {
+        out.leads = Leads::Count(segment.activity.sample(rng).max(0.0) as u64);
+    }
+}
+
+/// The share of the drawn first-stage rate at which this trial's new leads
+/// convert: below 1 only when the team degrades and is past its threshold.
+fn overload_share(segment: &Segment, params: &Parameters) -> f64 {
+    match (&segment.team, params.capacity, params.leads) {
+        (Some(team), Some(capacity), Leads::Count(n)) => team.conversion_share(n as f64, capacity),
+        _ => 1.0,
     }
 }
 
@@ -528,6 +562,11 @@ fn simulate_segment(
     let win_rate = scratch.win_from[0];
     let counted = (win_rate * segment.in_period).clamp(0.0, 1.0);
     scratch.lead_win[j] = counted;
+    // An overloaded team converts this trial's leads at a lower rate; the
+    // reverse walk keeps `lead_win` at the full rate: it answers for a team
+    // sized to carry the leads it adds.
+    let share = overload_share(segment, &scratch.params);
+    let counted = counted * share;
 
     // New leads: the counted wins in one draw, then their sizes. Thinning a
     // Poisson(m) number of leads with chance q gives Poisson(m q) wins.
@@ -560,6 +599,7 @@ fn simulate_segment(
     totals.leads += n;
     let mut reach = n;
     totals.stage_volume[0] += reach;
+    reach *= share;
     for (s, rate) in scratch.params.rates.iter().enumerate() {
         reach *= rate;
         totals.stage_volume[s + 1] += reach;
@@ -568,6 +608,7 @@ fn simulate_segment(
     totals.open_won += f64::from(open_won);
     totals.open_revenue += open_revenue;
     totals.new_revenue += new_revenue;
+    totals.overloaded += f64::from(u8::from(share < 1.0));
     SegmentOutcome {
         new_revenue,
         open_revenue,
