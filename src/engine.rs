@@ -157,7 +157,8 @@ pub struct SegmentTotals {
     pub open_revenue: f64,
     /// Revenue from new leads.
     pub new_revenue: f64,
-    /// Trials in which the team's overload lowered conversion.
+    /// Trials whose leads were past what the team carries at full
+    /// conversion (degrade mode only).
     pub overloaded: f64,
 }
 
@@ -512,12 +513,19 @@ fn draw_team(segment: &Segment, rng: &mut Pcg64Mcg, out: &mut Parameters) {
     }
 }
 
-/// The share of the drawn first-stage rate at which this trial's new leads
-/// convert: below 1 only when the team degrades and is past its threshold.
-fn overload_share(segment: &Segment, params: &Parameters) -> f64 {
+/// Whether this trial's new leads are past what the team carries at full
+/// conversion, and the share of the drawn first-stage rate at which they
+/// convert (1 unless the team degrades and is past its threshold).
+fn overload(segment: &Segment, params: &Parameters) -> (bool, f64) {
     match (&segment.team, params.capacity, params.leads) {
-        (Some(team), Some(capacity), Leads::Count(n)) => team.conversion_share(n as f64, capacity),
-        _ => 1.0,
+        (Some(team), Some(capacity), Leads::Count(n)) => {
+            let n = n as f64;
+            (
+                team.overloaded(n, capacity),
+                team.conversion_share(n, capacity),
+            )
+        }
+        _ => (false, 1.0),
     }
 }
 
@@ -565,7 +573,7 @@ fn simulate_segment(
     // An overloaded team converts this trial's leads at a lower rate; the
     // reverse walk keeps `lead_win` at the full rate: it answers for a team
     // sized to carry the leads it adds.
-    let share = overload_share(segment, &scratch.params);
+    let (overloaded, share) = overload(segment, &scratch.params);
     let counted = counted * share;
 
     // New leads: the counted wins in one draw, then their sizes. Thinning a
@@ -608,7 +616,7 @@ fn simulate_segment(
     totals.open_won += f64::from(open_won);
     totals.open_revenue += open_revenue;
     totals.new_revenue += new_revenue;
-    totals.overloaded += f64::from(u8::from(share < 1.0));
+    totals.overloaded += f64::from(u8::from(overloaded));
     SegmentOutcome {
         new_revenue,
         open_revenue,

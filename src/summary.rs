@@ -232,7 +232,7 @@ pub struct TeamSummary {
     /// `degrade` its `threshold` and `conversion_factor`.
     pub overload: Overload,
     /// With `degrade`: the share of trials whose leads were past the
-    /// threshold, converting at a lower rate (`null` with `refuse`).
+    /// threshold times that trial's capacity (`null` with `refuse`).
     pub overloaded_share: Option<f64>,
 }
 

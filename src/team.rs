@@ -252,24 +252,30 @@ impl Team {
         self.per_day() * days
     }
 
+    /// Whether a trial's `leads` are past what the team carries at full
+    /// conversion given the trial's `capacity`: `threshold * capacity` in
+    /// degrade mode, never in refuse mode (trials are not limited).
+    pub fn overloaded(&self, leads: f64, capacity: f64) -> bool {
+        match self.overload {
+            Overload::Degrade { threshold, .. } => leads > threshold * capacity,
+            Overload::Refuse => false,
+        }
+    }
+
     /// The share of the drawn first-stage rate at which a trial's `leads`
-    /// convert, given the trial's `capacity`: 1 unless the team degrades
-    /// and the leads are past `threshold * capacity`, then
-    /// `(T + f (N - T)) / N`.
+    /// convert, given the trial's `capacity`: 1 unless the team is
+    /// [overloaded](Team::overloaded), then `(T + f (N - T)) / N` with
+    /// `T = threshold * capacity`.
     pub fn conversion_share(&self, leads: f64, capacity: f64) -> f64 {
         match self.overload {
             Overload::Degrade {
                 threshold,
                 conversion_factor,
-            } => {
+            } if self.overloaded(leads, capacity) => {
                 let carried = threshold * capacity;
-                if leads <= carried {
-                    1.0
-                } else {
-                    (carried + conversion_factor * (leads - carried)) / leads
-                }
+                (carried + conversion_factor * (leads - carried)) / leads
             }
-            Overload::Refuse => 1.0,
+            _ => 1.0,
         }
     }
 

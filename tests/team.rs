@@ -267,6 +267,22 @@ fn degrade_gives_the_binomial_tail_of_the_blended_rate() {
     let exact = binomial_tail(60, 0.275, 18);
     assert_within(run(&m).p_hit, exact, trials, "P(Bin(60, 0.275) >= 18)");
 
+    // A factor of 1 keeps the rate, though the team is past its threshold.
+    let m = model(one_segment(
+        70.0,
+        json!(0.3),
+        json!(60),
+        18_000.0,
+        degrading(1.0, 1.0),
+    ));
+    let s = run(&m);
+    let exact = binomial_tail(60, 0.3, 18);
+    assert_within(s.p_hit, exact, trials, "P(Bin(60, 0.3) >= 18)");
+    assert_eq!(
+        s.segments[0].team.as_ref().unwrap().overloaded_share,
+        Some(1.0)
+    );
+
     // Within capacity nothing changes: Bin(40, 0.3).
     let m = model(one_segment(
         70.0,
