@@ -184,9 +184,8 @@ fn overload(team: &TeamSummary) -> String {
         } => {
             let share = team.overloaded_share.unwrap_or(0.0);
             format!(
-                "past {} of capacity, leads convert at {}x: {} of trials",
+                "conversion x{conversion_factor} past {} of capacity, in {} of trials",
                 percent(threshold),
-                conversion_factor,
                 percent(share)
             )
         }
@@ -273,13 +272,13 @@ fn team_needed(out: &mut String, seg: &SegmentVolumes) {
         .iter()
         .flatten()
         .map(|h| match h.hires {
-            Some(n) => format!("{n} hired by day {}", h.hire_day),
+            Some(n) => format!("{n} by day {}", h.hire_day),
             None => format!("(a hire on day {} is too late)", h.hire_day),
         })
         .collect();
     let _ = writeln!(
         out,
-        "    {:<28} team: {reps:.1} fully ramped reps, or the current team plus {}",
+        "    {:<28} team: {reps:.1} fully ramped reps; or hire {}",
         "",
         hires.join(", ")
     );
