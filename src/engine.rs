@@ -7,12 +7,16 @@
 //!
 //! 1. draw each stage's conversion rate, the number of new leads `N` and the
 //!    slippage factor (the *parameters*: one draw each per trial, so a bad
-//!    quarter is bad for every deal in it);
+//!    quarter is bad for every deal in it), and with a team each rep's leave
+//!    time, which gives the trial's capacity;
 //! 2. draw the wins from new leads that close inside the period in one
 //!    binomial draw, `K ~ Binomial(N, p * tau)`, where `p` is the product of
 //!    this trial's rates and `tau` the chance that a win closes inside the
 //!    period (exact: a lead's arrival and cycle are independent of whether it
-//!    wins), then a deal size for each of the `K` wins;
+//!    wins), then a deal size for each of the `K` wins; a team that degrades
+//!    past its capacity lowers `p` for this trial's leads (see
+//!    [`crate::team`]), though not for the reverse solve, which answers for a
+//!    team sized to carry the leads it adds;
 //! 3. give each open deal one uniform draw against the chance that it wins
 //!    (the product of the remaining rates) and closes in time.
 //!
