@@ -7,12 +7,16 @@
 //!
 //! 1. draw each stage's conversion rate, the number of new leads `N` and the
 //!    slippage factor (the *parameters*: one draw each per trial, so a bad
-//!    quarter is bad for every deal in it);
+//!    quarter is bad for every deal in it), and with a team each rep's leave
+//!    time, which gives the trial's capacity;
 //! 2. draw the wins from new leads that close inside the period in one
 //!    binomial draw, `K ~ Binomial(N, p * tau)`, where `p` is the product of
 //!    this trial's rates and `tau` the chance that a win closes inside the
 //!    period (exact: a lead's arrival and cycle are independent of whether it
-//!    wins), then a deal size for each of the `K` wins;
+//!    wins), then a deal size for each of the `K` wins; a team that degrades
+//!    past its capacity lowers `p` for this trial's leads (see
+//!    [`crate::team`]), though not for the reverse solve, which answers for a
+//!    team sized to carry the leads it adds;
 //! 3. give each open deal one uniform draw against the chance that it wins
 //!    (the product of the remaining rates) and closes in time.
 //!
@@ -168,6 +172,9 @@ pub struct SegmentTotals {
     pub open_revenue: f64,
     /// Revenue from new leads.
     pub new_revenue: f64,
+    /// Trials whose leads were past what the team carries at full
+    /// conversion (degrade mode only).
+    pub overloaded: f64,
 }
 
 impl SegmentTotals {
@@ -187,6 +194,7 @@ impl SegmentTotals {
         self.open_won += other.open_won;
         self.open_revenue += other.open_revenue;
         self.new_revenue += other.new_revenue;
+        self.overloaded += other.overloaded;
     }
 }
 
@@ -468,6 +476,9 @@ pub struct Parameters {
     pub leads: Leads,
     /// The factor on open-deal revenue (1 without slippage).
     pub slippage: f64,
+    /// The leads the segment's team can carry this trial (`None` without
+    /// a team).
+    pub capacity: Option<f64>,
 }
 
 /// A trial's new leads.
@@ -488,8 +499,9 @@ impl Default for Leads {
 
 /// Draws segment `j`'s parameters for one trial into `out`, from the
 /// segment's parameter stream: each rate in stage order, then the activity
-/// (unless Poisson), then the slippage. Held inputs are drawn, then
-/// replaced, so the order of draws never changes.
+/// (unless Poisson), then the slippage, then the team's draws (see
+/// `draw_team`). Held inputs are drawn, then replaced, so the order of draws
+/// never changes.
 ///
 /// The engine calls this for every trial; analyses that need the draws
 /// (rank correlations) call it to replay them exactly.
@@ -530,6 +542,7 @@ fn draw_parameters_given(
         (None, Some(d)) => d.sample(rng),
         (None, None) => 1.0,
     };
+    draw_team(segment, rng, out);
     for h in hold.iter().filter(|h| h.segment == j) {
         match h.input {
             Input::Rate(s) => out.rates[s] = h.value,
@@ -537,6 +550,39 @@ fn draw_parameters_given(
             Input::Slippage => out.slippage = h.value,
             Input::DealSize | Input::Cycle => {}
         }
+    }
+}
+
+/// The team's draws, after every other parameter so that giving a segment
+/// a team leaves its other draws alone: each rep's leave time in listed
+/// order (only with attrition), then, when overload lowers conversion, a
+/// Poisson activity's lead count. Thinning Poisson leads into Poisson wins
+/// is exact only when every lead converts at one rate; past the team's
+/// threshold the rate depends on the count, so the count must be drawn.
+fn draw_team(segment: &Segment, rng: &mut Pcg64Mcg, out: &mut Parameters) {
+    let Some(team) = &segment.team else {
+        out.capacity = None;
+        return;
+    };
+    out.capacity = Some(team.draw_capacity(rng));
+    if let (true, Leads::Poisson(_)) = (team.degrades(), out.leads) {
+        out.leads = Leads::Count(segment.activity.sample(rng).max(0.0) as u64);
+    }
+}
+
+/// Whether this trial's new leads are past what the team carries at full
+/// conversion, and the share of the drawn first-stage rate at which they
+/// convert (1 unless the team degrades and is past its threshold).
+fn overload(segment: &Segment, params: &Parameters) -> (bool, f64) {
+    match (&segment.team, params.capacity, params.leads) {
+        (Some(team), Some(capacity), Leads::Count(n)) => {
+            let n = n as f64;
+            (
+                team.overloaded(n, capacity),
+                team.conversion_share(n, capacity),
+            )
+        }
+        _ => (false, 1.0),
     }
 }
 
@@ -640,6 +686,11 @@ fn simulate_segment(
     let win_rate = scratch.win_from[0];
     let counted = (win_rate * segment.in_period).clamp(0.0, 1.0);
     scratch.lead_win[j] = counted;
+    // An overloaded team converts this trial's leads at a lower rate; the
+    // reverse walk keeps `lead_win` at the full rate: it answers for a team
+    // sized to carry the leads it adds.
+    let (overloaded, share) = overload(segment, &scratch.params);
+    let counted = counted * share;
 
     // New leads: the counted wins in one draw, then their sizes. Thinning a
     // Poisson(m) number of leads with chance q gives Poisson(m q) wins.
@@ -692,6 +743,7 @@ fn simulate_segment(
     totals.leads += n;
     let mut reach = n;
     totals.stage_volume[0] += reach;
+    reach *= share;
     for (s, rate) in scratch.params.rates.iter().enumerate() {
         reach *= rate;
         totals.stage_volume[s + 1] += reach;
@@ -700,6 +752,7 @@ fn simulate_segment(
     totals.open_won += f64::from(open_won);
     totals.open_revenue += open_revenue;
     totals.new_revenue += new_revenue;
+    totals.overloaded += f64::from(u8::from(overloaded));
     SegmentOutcome {
         new_revenue,
         open_revenue,

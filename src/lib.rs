@@ -53,3 +53,4 @@ pub mod model;
 pub mod render;
 pub mod scenario;
 pub mod summary;
+pub mod team;

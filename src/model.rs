@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::dependence::{Copula, LatentMap};
 use crate::dist::Dist;
+use crate::team::Team;
 
 /// The four growth motions of the Ansoff matrix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
@@ -227,6 +228,8 @@ pub struct Segment {
     pub slip: Slip,
     /// Inputs drawn through their latent normal (market factor or matrix).
     pub couplings: Couplings,
+    /// The reps who do the work, when the scenario names them.
+    pub team: Option<Team>,
 }
 
 /// An open deal of a deal group, as the engine reads it.
@@ -419,6 +422,7 @@ impl Segment {
             open_slots: Vec::new(),
             grouped_slots: Vec::new(),
             couplings: Couplings::default(),
+            team: None,
         };
         segment.derive(period_days, &Dependence::default(), 0);
         segment

@@ -4,7 +4,8 @@
 
 use std::fmt::Write;
 
-use crate::summary::{Level, SegmentSummary, Summary};
+use crate::summary::{Level, SegmentSummary, SegmentVolumes, Summary, TeamSummary};
+use crate::team::Overload;
 
 /// Formats a number with thousands separators and no decimals.
 pub fn amount(x: f64) -> String {
@@ -47,6 +48,7 @@ pub fn text(s: &Summary) -> String {
     headline(&mut out, s);
     revenue(&mut out, s);
     segments(&mut out, s);
+    teams(&mut out, s);
     activity(&mut out, s);
     out
 }
@@ -140,6 +142,54 @@ fn segment_row(out: &mut String, seg: &SegmentSummary) {
     );
 }
 
+fn teams(out: &mut String, s: &Summary) {
+    let with_team: Vec<(&str, &TeamSummary)> = s
+        .segments
+        .iter()
+        .filter_map(|g| Some((g.name.as_str(), g.team.as_ref()?)))
+        .collect();
+    if with_team.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "{:<26} {:>5} {:>9} {:>9} {:>6}  past capacity",
+        "Team (expected, period)", "reps", "FTE-weeks", "capacity", "load"
+    );
+    for (name, team) in with_team {
+        let load = team.load.map_or("-".to_string(), percent);
+        let _ = writeln!(
+            out,
+            "{:<26} {:>5} {:>9.1} {:>9} {:>6}  {}",
+            truncate(name, 26),
+            team.reps,
+            team.fte_weeks,
+            amount(team.capacity),
+            load,
+            overload(team)
+        );
+    }
+}
+
+/// What the team does past capacity, in words.
+fn overload(team: &TeamSummary) -> String {
+    match team.overload {
+        Overload::Refuse => "refused as a plan".to_string(),
+        Overload::Degrade {
+            threshold,
+            conversion_factor,
+        } => {
+            let share = team.overloaded_share.unwrap_or(0.0);
+            format!(
+                "conversion x{conversion_factor} past {} of capacity, in {} of trials",
+                percent(threshold),
+                percent(share)
+            )
+        }
+    }
+}
+
 fn activity(out: &mut String, s: &Summary) {
     let _ = writeln!(out);
     let what = match &s.solve.segment {
@@ -153,6 +203,17 @@ fn activity(out: &mut String, s: &Summary) {
     );
     for level in &s.levels {
         activity_level(out, level);
+    }
+    let sized = s.levels.iter().flat_map(|l| &l.segments);
+    if sized
+        .into_iter()
+        .any(|g| g.solved && g.reps_needed.is_some())
+    {
+        let _ = writeln!(
+            out,
+            "  (leads needed, reps and hires assume a team sized to carry the leads: \
+             no overload; hires are on top of the current team)"
+        );
     }
 }
 
@@ -195,7 +256,30 @@ fn activity_level(out: &mut String, level: &Level) {
                 weekly.join(", ")
             );
         }
+        team_needed(out, seg);
     }
+}
+
+/// The reps and hires a level's leads take, for a segment with a team.
+fn team_needed(out: &mut String, seg: &SegmentVolumes) {
+    let Some(reps) = seg.reps_needed else {
+        return;
+    };
+    let hires: Vec<String> = seg
+        .hires_needed
+        .iter()
+        .flatten()
+        .map(|h| match h.hires {
+            Some(n) => format!("{n} by day {}", h.hire_day),
+            None => format!("(a hire on day {} is too late)", h.hire_day),
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "    {:<28} team: {reps:.1} fully ramped reps; or hire {}",
+        "",
+        hires.join(", ")
+    );
 }
 
 /// A compact amount: 1.2M, 350k.

@@ -17,6 +17,7 @@ use crate::dist::{Dist, DistError, Domain};
 use crate::model::{
     Ansoff, Capacity, DealGroup, Dependence, Input, Loadings, Model, OpenDeal, Segment, Slip,
 };
+use crate::team::{Overload, Rep, Team, DEFAULT_HIRE_DAYS};
 
 /// Trials run when a scenario names none.
 pub const DEFAULT_TRIALS: u64 = 100_000;
@@ -178,6 +179,9 @@ pub struct SegmentFile {
     /// How open deals slip and go stale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slip: Option<SlipFile>,
+    /// The reps who do the work (replaces `capacity`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub team: Option<TeamFile>,
 }
 
 /// One funnel stage as written.
@@ -200,6 +204,60 @@ pub struct CapacityFile {
     /// Working weeks in the period (default: period_days / 7).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weeks: Option<f64>,
+}
+
+/// A segment's team of named reps as written: see [`crate::team`].
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeamFile {
+    /// The reps, each with a start day relative to the period's first day.
+    pub reps: Vec<RepFile>,
+    /// Share of full productivity in month 1, 2, ... (default `[1]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ramp: Option<Vec<f64>>,
+    /// Leads one fully productive rep carries in a working week.
+    pub leads_per_rep_week: f64,
+    /// The share of calendar time that is working time (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub availability: Option<f64>,
+    /// The yearly rate at which reps leave (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attrition_per_year: Option<f64>,
+    /// What happens to activity beyond capacity (default: refuse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overload: Option<OverloadFile>,
+    /// Hire days the reverse solve answers for (default -90, -60, -30, 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hire_days: Option<Vec<f64>>,
+}
+
+/// One rep, or several who started on one day, as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepFile {
+    /// The rep's name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The start day, relative to the period's first day.
+    pub start_day: f64,
+    /// How many reps started that day (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
+}
+
+/// The overload rule as written: `{"mode": "refuse"}` or `{"mode":
+/// "degrade", "threshold": 1.0, "conversion_factor": 0.5}`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverloadFile {
+    /// `refuse` or `degrade`.
+    pub mode: String,
+    /// Degrade: the share of capacity carried at full conversion (1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<f64>,
+    /// Degrade: the factor on the first-stage rate past the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversion_factor: Option<f64>,
 }
 
 /// One open deal as written.
@@ -450,6 +508,8 @@ impl SegmentFile {
             .map(|s| s.validate(&format!("{path}.slip"), &stages))
             .transpose()?
             .unwrap_or_default();
+        let team = self.team(path, period_days)?;
+        let capacity = team.as_ref().and_then(Team::as_capacity).or(capacity);
         let mut segment = Segment::new(
             self.name.clone(),
             self.ansoff,
@@ -465,7 +525,22 @@ impl SegmentFile {
         );
         segment.market = market;
         segment.slip = slip;
+        segment.team = team;
+        check_load(&segment, path)?;
         Ok(segment)
+    }
+
+    /// The team, validated; refused beside the simple `capacity`.
+    fn team(&self, path: &str, period_days: f64) -> Result<Option<Team>, FieldError> {
+        let Some(team) = &self.team else {
+            return Ok(None);
+        };
+        let at = format!("{path}.team");
+        if self.capacity.is_some() {
+            let msg = "is given beside capacity; a team replaces capacity: remove capacity";
+            return Err(field(at, msg));
+        }
+        team.validate(&at, period_days).map(Some)
     }
 
     fn stage_names(&self, path: &str) -> Result<Vec<String>, FieldError> {
@@ -543,6 +618,163 @@ impl CapacityFile {
         };
         Ok(Capacity { reps, weeks })
     }
+}
+
+/// The most reps a team may list: each is drawn once a trial.
+const MAX_REPS: u64 = 10_000;
+
+impl TeamFile {
+    fn validate(&self, path: &str, period_days: f64) -> Result<Team, FieldError> {
+        let reps = self.rep_list(path)?;
+        let ramp = self.ramp_shares(path)?;
+        let pace = positive(
+            &format!("{path}.leads_per_rep_week"),
+            self.leads_per_rep_week,
+        )?;
+        let availability = match self.availability {
+            Some(a) if a > 0.0 => share(&format!("{path}.availability"), a)?,
+            Some(a) => {
+                let msg = format!("{a} leaves no working time; use a share in (0, 1], such as 0.9");
+                return Err(field(format!("{path}.availability"), msg));
+            }
+            None => 1.0,
+        };
+        let attrition = match self.attrition_per_year {
+            Some(a) => non_negative(&format!("{path}.attrition_per_year"), a)?,
+            None => 0.0,
+        };
+        let overload = match &self.overload {
+            Some(o) => o.validate(&format!("{path}.overload"))?,
+            None => Overload::Refuse,
+        };
+        let hire_days = match &self.hire_days {
+            Some(days) => days
+                .iter()
+                .enumerate()
+                .map(|(i, &d)| finite(&format!("{path}.hire_days[{i}]"), d))
+                .collect::<Result<_, _>>()?,
+            None => DEFAULT_HIRE_DAYS.to_vec(),
+        };
+        Ok(Team::new(
+            reps,
+            ramp,
+            pace,
+            availability,
+            attrition,
+            overload,
+            hire_days,
+            period_days,
+        ))
+    }
+
+    fn rep_list(&self, path: &str) -> Result<Vec<Rep>, FieldError> {
+        if self.reps.is_empty() {
+            let msg = "is empty; list at least one rep, such as {\"start_day\": -100}";
+            return Err(field(format!("{path}.reps"), msg));
+        }
+        let mut reps = Vec::new();
+        for (i, rep) in self.reps.iter().enumerate() {
+            let at = format!("{path}.reps[{i}]");
+            let start_day = finite(&format!("{at}.start_day"), rep.start_day)?;
+            let count = rep.count.unwrap_or(1);
+            if count == 0 {
+                let msg = "0 reps: count must be 1 or more (or left out for one rep)";
+                return Err(field(format!("{at}.count"), msg));
+            }
+            let rep = Rep {
+                name: rep.name.clone(),
+                start_day,
+            };
+            reps.extend(std::iter::repeat_n(rep, count as usize));
+            if reps.len() as u64 > MAX_REPS {
+                let msg = format!(
+                    "brings the team past {MAX_REPS} reps; split the segment or model \
+                     fewer, larger reps (a higher leads_per_rep_week)"
+                );
+                return Err(field(format!("{at}.count"), msg));
+            }
+        }
+        Ok(reps)
+    }
+
+    fn ramp_shares(&self, path: &str) -> Result<Vec<f64>, FieldError> {
+        let Some(ramp) = &self.ramp else {
+            return Ok(vec![1.0]);
+        };
+        if ramp.is_empty() {
+            let msg = "is empty; give the share of full productivity in each month \
+                       after a start, such as [0.25, 0.5, 0.8, 1.0], or leave it out";
+            return Err(field(format!("{path}.ramp"), msg));
+        }
+        ramp.iter()
+            .enumerate()
+            .map(|(m, &x)| share(&format!("{path}.ramp[{m}]"), x))
+            .collect()
+    }
+}
+
+impl OverloadFile {
+    fn validate(&self, path: &str) -> Result<Overload, FieldError> {
+        match self.mode.as_str() {
+            "refuse" => {
+                let given = [
+                    ("threshold", self.threshold.is_some()),
+                    ("conversion_factor", self.conversion_factor.is_some()),
+                ];
+                if let Some((name, _)) = given.iter().find(|(_, g)| *g) {
+                    let msg = "applies only to mode \"degrade\"; remove it or use that mode";
+                    return Err(field(format!("{path}.{name}"), msg));
+                }
+                Ok(Overload::Refuse)
+            }
+            "degrade" => {
+                let threshold = match self.threshold {
+                    Some(t) => positive(&format!("{path}.threshold"), t)?,
+                    None => 1.0,
+                };
+                let Some(factor) = self.conversion_factor else {
+                    let msg = "is missing; mode \"degrade\" needs the factor in [0, 1] on \
+                               the first-stage rate of leads past the threshold, such as 0.5";
+                    return Err(field(format!("{path}.conversion_factor"), msg));
+                };
+                let conversion_factor = share(&format!("{path}.conversion_factor"), factor)?;
+                Ok(Overload::Degrade {
+                    threshold,
+                    conversion_factor,
+                })
+            }
+            other => {
+                let msg = format!("{other:?} is not a mode; valid: \"refuse\", \"degrade\"");
+                Err(field(format!("{path}.mode"), msg))
+            }
+        }
+    }
+}
+
+/// Refuses a plan its team cannot carry when the team's overload mode is
+/// `refuse`: the mean activity must not exceed the expected capacity.
+fn check_load(segment: &Segment, path: &str) -> Result<(), FieldError> {
+    let Some(team) = &segment.team else {
+        return Ok(());
+    };
+    let (planned, capacity) = (segment.planned_leads, team.expected_capacity());
+    if team.overload != Overload::Refuse || planned <= capacity {
+        return Ok(());
+    }
+    let per_rep = team.rep_capacity();
+    let more = ((planned - capacity) / per_rep - 1e-9).ceil();
+    let msg = format!(
+        "segment {:?} plans {planned:.1} leads (the mean of its activity), more than its \
+         team can carry: {capacity:.1} leads ({} leads per rep-week over {:.1} expected \
+         fully productive rep-weeks). Valid: plan at most {:.0} leads, add {more} fully \
+         ramped rep(s) (each carries {per_rep:.1} leads in the period), or let conversion \
+         degrade with \"overload\": {{\"mode\": \"degrade\", ...}}",
+        segment.name,
+        team.leads_per_rep_week,
+        team.fte_weeks(),
+        capacity.floor(),
+    );
+    Err(field(format!("{path}.activity"), msg))
 }
 
 impl OpenDealFile {
@@ -842,6 +1074,18 @@ fn non_negative(path: &str, value: f64) -> Result<f64, FieldError> {
         Err(field(
             path,
             format!("{value} is negative; it must be 0 or more"),
+        ))
+    }
+}
+
+/// A share: a number in [0, 1].
+fn share(path: &str, value: f64) -> Result<f64, FieldError> {
+    if (0.0..=1.0).contains(&finite(path, value)?) {
+        Ok(value)
+    } else {
+        Err(field(
+            path,
+            format!("{value} is not a share; use a number in [0, 1]"),
         ))
     }
 }

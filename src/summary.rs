@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::engine::{Settings, Solve, Trials, NOT_REACHABLE};
 use crate::model::{Ansoff, Model, Segment};
+use crate::team::{Hire, Overload, Team};
 
 /// The result of a run.
 #[derive(Debug, Clone, Serialize)]
@@ -127,6 +128,13 @@ pub struct SegmentVolumes {
     pub solved: bool,
     /// Volumes per stage, top first; the last stage is wins.
     pub stages: Vec<StageVolume>,
+    /// Fully ramped reps, on the team from the period's first day, that
+    /// carry this level's leads (`null` without a team, or when the level
+    /// is not reachable).
+    pub reps_needed: Option<f64>,
+    /// Per hire day, the new hires beyond the current team that carry this
+    /// level's leads (`null` as for `reps_needed`).
+    pub hires_needed: Option<Vec<Hire>>,
 }
 
 /// The volume needed at one stage.
@@ -197,6 +205,35 @@ pub struct SegmentSummary {
     pub new_revenue_mean: f64,
     /// The segment's revenue in the period.
     pub revenue: Spread,
+    /// The team's capacity against the plan (`null` without a team).
+    pub team: Option<TeamSummary>,
+}
+
+/// A segment's team against its planned activity.
+#[derive(Debug, Clone, Serialize)]
+pub struct TeamSummary {
+    /// Reps on the team (listed, counting each `count`).
+    pub reps: usize,
+    /// Leads one fully productive rep carries in a working week.
+    pub leads_per_rep_week: f64,
+    /// Expected fully productive rep-weeks in the period (ramp,
+    /// availability and expected attrition counted).
+    pub fte_weeks: f64,
+    /// Expected leads the team carries in the period:
+    /// `leads_per_rep_week * fte_weeks`.
+    pub capacity: f64,
+    /// The capacity if nobody leaves during the period.
+    pub capacity_without_attrition: f64,
+    /// Planned leads as a share of `capacity` (`null` at zero capacity).
+    pub load: Option<f64>,
+    /// Expected leads one fully ramped rep carries in the period.
+    pub rep_capacity: f64,
+    /// What happens past capacity: `mode` (`refuse` or `degrade`), and for
+    /// `degrade` its `threshold` and `conversion_factor`.
+    pub overload: Overload,
+    /// With `degrade`: the share of trials whose leads were past the
+    /// threshold times that trial's capacity (`null` with `refuse`).
+    pub overloaded_share: Option<f64>,
 }
 
 /// Summarises a run. Consumes the trials: they are sorted in place.
@@ -218,13 +255,14 @@ pub fn summarize(model: &Model, settings: &Settings, mut trials: Trials) -> Summ
     trials.leads_needed.sort_unstable();
     let needed = &trials.leads_needed;
     let solve = solve_info(model, settings, &trials);
-    let levels = model
+    let levels: Vec<Level> = model
         .confidence
         .iter()
         .map(|&c| level(model, &trials, &solve, c))
         .collect();
     let activity_curve = curve(needed, solve.planned_leads, trials.lead_cap);
-    let warnings = warnings(model, settings, &solve);
+    let mut warnings = warnings(model, settings, &solve);
+    warnings.extend(team_warnings(model, &levels));
     Summary {
         revpipe_version: env!("CARGO_PKG_VERSION").to_string(),
         name: model.name.clone(),
@@ -269,6 +307,21 @@ fn solve_info(model: &Model, settings: &Settings, trials: &Trials) -> SolveInfo 
     }
 }
 
+fn team_summary(team: &Team, planned: f64, overloaded: f64, trials: f64) -> TeamSummary {
+    let capacity = team.expected_capacity();
+    TeamSummary {
+        reps: team.reps.len(),
+        leads_per_rep_week: team.leads_per_rep_week,
+        fte_weeks: team.fte_weeks(),
+        capacity,
+        capacity_without_attrition: team.full_capacity(),
+        load: ratio(planned, capacity),
+        rep_capacity: team.rep_capacity(),
+        overload: team.overload,
+        overloaded_share: team.degrades().then_some(overloaded / trials),
+    }
+}
+
 fn level(model: &Model, trials: &Trials, solve: &SolveInfo, confidence: f64) -> Level {
     let needed = &trials.leads_needed;
     let k = count_for(confidence, needed.len());
@@ -303,10 +356,13 @@ fn volumes(segment: &Segment, share: f64, leads: Option<u64>) -> SegmentVolumes 
         Some(top) => stage_volumes(segment, top),
         None => Vec::new(),
     };
+    let team = segment.team.as_ref();
     SegmentVolumes {
         name: segment.name.clone(),
         solved,
         stages,
+        reps_needed: team.zip(top).map(|(t, top)| t.reps_needed(top)),
+        hires_needed: team.zip(top).map(|(t, top)| t.hires_needed(top)),
     }
 }
 
@@ -372,6 +428,10 @@ fn segment_summaries(model: &Model, trials: &Trials) -> Vec<SegmentSummary> {
                 open_revenue_mean: t.open_revenue / n,
                 new_revenue_mean: t.new_revenue / n,
                 revenue,
+                team: s
+                    .team
+                    .as_ref()
+                    .map(|team| team_summary(team, s.planned_leads, t.overloaded, n)),
             }
         })
         .collect()
@@ -448,6 +508,34 @@ fn warnings(model: &Model, settings: &Settings, solve: &SolveInfo) -> Vec<String
             "{} trials give coarse percentiles; use 10,000 or more for decisions",
             model.trials
         ));
+    }
+    out
+}
+
+/// Per segment with a team: a warning when a level's leads are more than
+/// the team carries, naming the highest such level.
+fn team_warnings(model: &Model, levels: &[Level]) -> Vec<String> {
+    let mut out = Vec::new();
+    for (j, s) in model.segments.iter().enumerate() {
+        let Some(team) = &s.team else { continue };
+        let carried = match team.overload {
+            Overload::Degrade { threshold, .. } => threshold * team.expected_capacity(),
+            Overload::Refuse => team.expected_capacity(),
+        };
+        let over = levels
+            .iter()
+            .filter_map(|l| Some((l.confidence, l.segments[j].stages.first()?.volume)))
+            .filter(|(_, leads)| *leads > carried)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((c, leads)) = over {
+            out.push(format!(
+                "segment {:?}: {:.0}% confidence takes {leads:.0} leads, more than its team \
+                 carries ({carried:.0}); the leads needed assume a team sized to carry them \
+                 (reps_needed, hires_needed), not the current one",
+                s.name,
+                100.0 * c
+            ));
+        }
     }
     out
 }
