@@ -52,8 +52,10 @@
 #![warn(missing_docs)]
 
 pub mod compare;
+pub mod dependence;
 pub mod dist;
 pub mod engine;
+pub mod fit;
 pub mod model;
 pub mod render;
 pub mod scenario;

@@ -14,6 +14,8 @@ use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
 use revpipe::{compare, render, sensitivity, summary};
 
+mod fit_cli;
+
 /// Monte Carlo reverse-pipeline forecasting: the probability of making the
 /// number, and the activity it takes.
 #[derive(Debug, Parser)]
@@ -35,6 +37,8 @@ enum Command {
     /// Run scenarios side by side on common random numbers, each later one
     /// against the first: P(hit), commit, stretch, leads needed.
     Compare(CompareArgs),
+    /// Fit a scenario from a CRM export (and its stage history and leads).
+    Fit(Box<fit_cli::FitArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +117,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
         Command::Compare(args) => compare(&args),
+        Command::Fit(args) => fit(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -127,11 +132,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a scenario; every failure to do so is bad input (exit 2).
 fn load(file: &std::path::Path) -> Result<Model, Failure> {
-    scenario::load(file).map_err(|e| match e {
-        scenario::ScenarioError::Io { .. } => Failure::Input(e.to_string()),
-        _ => Failure::Input(e.to_string()),
-    })
+    scenario::load(file).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Fits and writes the scenario; the report goes to stderr. Any failure
+/// is bad input (exit 2) and leaves no file behind.
+fn fit(args: &fit_cli::FitArgs) -> Result<(), Failure> {
+    let command = args.command().map_err(Failure::Input)?;
+    let fitted = revpipe::fit::run(&command).map_err(|e| Failure::Input(e.to_string()))?;
+    eprint!("{}", fitted.report);
+    eprintln!("wrote {}", command.output.display());
+    Ok(())
 }
 
 fn check(file: &std::path::Path) -> Result<(), Failure> {
