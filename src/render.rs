@@ -254,12 +254,13 @@ fn sensitivity(out: &mut String, s: &Summary) {
 }
 
 /// How to read the sensitivity table, printed under it.
-const SENSITIVITY_NOTES: [&str; 5] = [
+const SENSITIVITY_NOTES: [&str; 6] = [
     "swing: how far P(hit) moves from the P10 run to the P90 run, in percentage points,",
     "± one paired standard error; median move: the median revenue at P90 less at P10.",
     "rank r: Spearman correlation of the input's per-trial draw with revenue; - for deal",
-    "size, sales cycle (drawn per deal) and Poisson leads (never drawn as a count). Deal size",
-    "and cycle are held for every deal at once, a rarer quarter than a rate at its P10 or P90.",
+    "size and sales cycle (drawn per deal) and for Poisson leads on their own (the count is",
+    "never drawn). Deal size and cycle are held for every deal at once: a rarer quarter",
+    "than a rate at its P10 or P90.",
 ];
 
 /// Renders a comparison: one column per scenario, and under each measure

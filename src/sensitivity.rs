@@ -17,6 +17,12 @@
 //! swing's standard error comes from the paired per-trial hit indicators,
 //! [`paired`]: far smaller than that of two independent runs.
 //!
+//! With dependence between inputs (a market factor, a rank-correlation
+//! matrix), holding one input does not hold its partners: they keep their
+//! draws, correlated with each other as usual. The swing is the input's own
+//! effect; the rank correlation, taken as drawn, also carries whatever
+//! moves with it.
+//!
 //! # Rank correlation
 //!
 //! Beside the swing, the Spearman rank correlation of each input's
@@ -29,7 +35,9 @@
 //! - deal size and sales cycle: drawn once per deal, not per trial;
 //! - a Poisson activity: the engine never draws the lead count, it draws
 //!   the wins among Poisson leads directly (thinning), so there is no
-//!   per-trial count to rank;
+//!   per-trial count to rank (unless the activity is coupled to the market
+//!   factor or a rank-correlation matrix: then it is drawn as a count, and
+//!   has a correlation);
 //! - any input whose draws or whose revenues do not vary (a correlation
 //!   with a constant is undefined).
 //!
@@ -298,8 +306,9 @@ fn replay(model: &Model, settings: &Settings) -> Draws {
                 slippage.push(params.slippage);
             }
         }
-        // A Poisson activity is never drawn as a count.
-        if segment.activity.poisson_mean().is_some() {
+        // A Poisson activity is not drawn as a count (unless it is coupled
+        // to other inputs): then there is no column.
+        if leads.len() != n {
             leads.clear();
         }
         draws.rates.push(rates);

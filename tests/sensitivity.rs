@@ -245,6 +245,14 @@ fn inputs_drawn_per_deal_or_as_poisson_leads_have_no_rank_correlation() {
     assert_eq!(leads.low_value, leads.low_value.round());
     assert!(leads.low_value < 150.0 && leads.high_value > 150.0);
 
+    // A Poisson activity coupled to the market factor is drawn as a count,
+    // so it has a correlation.
+    let mut coupled = scenario(json!({"dist": "poisson", "mean": 150}));
+    coupled["segments"][0]["market"] = json!({"activity": 0.8});
+    let coupled = analyse(&model(coupled), 4000);
+    let r = correlation(&coupled, "s: new leads").expect("drawn as a count");
+    assert!(r > 0.05, "{r}");
+
     // A drawn count of leads is per trial: more leads, more revenue.
     let pert = json!({"dist": "pert", "min": 100, "mode": 150, "max": 220});
     let counted = analyse(&model(scenario(pert)), 4000);
