@@ -15,6 +15,12 @@
 //!               -> summary::summarize -> Summary -> render (text) | JSON
 //! ```
 //!
+//! Two analyses run the engine several times on common random numbers
+//! (one seed, so trial `i` of every run draws the same numbers):
+//! [`sensitivity`] holds each uncertain input at its P10 and P90, and
+//! [`compare`] runs scenarios side by side and gives each difference from
+//! the first with a paired standard error.
+//!
 //! ```
 //! use revpipe::{engine, scenario, summary};
 //! use std::path::Path;
@@ -45,6 +51,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod compare;
 pub mod dependence;
 pub mod dist;
 pub mod engine;
@@ -52,5 +59,6 @@ pub mod fit;
 pub mod model;
 pub mod render;
 pub mod scenario;
+pub mod sensitivity;
 pub mod summary;
 pub mod team;

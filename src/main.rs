@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use revpipe::engine::{self, Settings, Solve};
 use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
-use revpipe::{render, summary};
+use revpipe::{compare, render, sensitivity, summary};
 
 mod fit_cli;
 
@@ -34,8 +34,30 @@ enum Command {
         /// The scenario file (JSON).
         scenario: PathBuf,
     },
+    /// Run scenarios side by side on common random numbers, each later one
+    /// against the first: P(hit), commit, stretch, leads needed.
+    Compare(CompareArgs),
     /// Fit a scenario from a CRM export (and its stage history and leads).
     Fit(Box<fit_cli::FitArgs>),
+}
+
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// Two or more scenario files (JSON); the first is the baseline.
+    #[arg(required = true, num_args = 2.., value_name = "SCENARIO")]
+    scenarios: Vec<PathBuf>,
+    /// Print the result as one JSON document instead of text.
+    #[arg(long)]
+    json: bool,
+    /// Trials for every scenario (default: the first scenario's).
+    #[arg(long)]
+    trials: Option<u64>,
+    /// The seed for every scenario (default: the first scenario's).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Worker threads (default: every core). Results do not depend on it.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 // Negative numbers are parsed as values, so that `--target -5` gets our
@@ -74,6 +96,14 @@ struct RunArgs {
     /// The reverse solve stops at this multiple of the planned leads.
     #[arg(long, default_value_t = 20.0, value_name = "X")]
     lead_cap: f64,
+    /// Also hold each uncertain input at its P10 and its P90 and report
+    /// the swing in P(hit) and median revenue, largest first.
+    #[arg(long)]
+    sensitivity: bool,
+    /// Trials per sensitivity run (default: the trials, at most 20,000);
+    /// there are two runs per uncertain input, plus one.
+    #[arg(long, value_name = "N", requires = "sensitivity")]
+    sensitivity_trials: Option<u64>,
 }
 
 /// More worker threads than any machine revpipe runs on has cores.
@@ -92,6 +122,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
+        Command::Compare(args) => compare(&args),
         Command::Fit(args) => fit(&args),
     };
     match outcome {
@@ -141,8 +172,19 @@ fn check(file: &std::path::Path) -> Result<(), Failure> {
 fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut model = load(&args.scenario)?;
     let settings = apply(args, &mut model).map_err(|e| Failure::Input(e.to_string()))?;
+    let sensitivity_trials = match args.sensitivity_trials {
+        Some(n) => scenario::check_trials("--sensitivity-trials", n)
+            .map_err(|e| Failure::Input(e.to_string()))?,
+        None => sensitivity::default_trials(&model),
+    };
     let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
-    let result = summary::summarize(&model, &settings, trials);
+    let mut result = summary::summarize(&model, &settings, trials);
+    if args.sensitivity {
+        let found = sensitivity::analyse(&model, &settings, sensitivity_trials, None)
+            .map_err(|e| Failure::Other(e.to_string()))?;
+        result.sensitivity = Some(found.entries);
+        result.sensitivity_base = Some(found.base);
+    }
     for w in &result.warnings {
         eprintln!("warning: {w}");
     }
@@ -155,6 +197,52 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         render::text(&result)
     };
     print_out(&text)
+}
+
+fn compare(args: &CompareArgs) -> Result<(), Failure> {
+    let mut models = args
+        .scenarios
+        .iter()
+        .map(|file| load(file))
+        .collect::<Result<Vec<Model>, Failure>>()?;
+    let input = |e: FieldError| Failure::Input(e.to_string());
+    for model in &mut models {
+        if let Some(t) = args.trials {
+            model.trials = scenario::check_trials("--trials", t).map_err(input)?;
+        }
+        if let Some(s) = args.seed {
+            model.seed = s;
+        }
+    }
+    let settings = Settings {
+        threads: check_threads(args.threads).map_err(input)?,
+        ..Settings::default()
+    };
+    let result =
+        compare::compare(&models, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
+    if args.json {
+        print_out(&to_json(&result)?)
+    } else {
+        print_out(&render::comparison(&result))
+    }
+}
+
+/// Pretty JSON with a final newline.
+fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    let mut s = serde_json::to_string_pretty(value).map_err(|e| Failure::Other(e.to_string()))?;
+    s.push('\n');
+    Ok(s)
+}
+
+/// Refuses 0 worker threads.
+fn check_threads(threads: Option<usize>) -> Result<Option<usize>, FieldError> {
+    if threads == Some(0) {
+        return Err(FieldError {
+            path: "--threads".to_string(),
+            message: "0 threads cannot run; use 1 or more".into(),
+        });
+    }
+    Ok(threads)
 }
 
 /// Applies the command line's overrides to the model, checked like the

@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use crate::compare::{Comparison, Difference};
 use crate::summary::{Level, SegmentSummary, SegmentVolumes, Summary, TeamSummary};
 use crate::team::Overload;
 
@@ -50,6 +51,7 @@ pub fn text(s: &Summary) -> String {
     segments(&mut out, s);
     teams(&mut out, s);
     activity(&mut out, s);
+    sensitivity(&mut out, s);
     out
 }
 
@@ -280,6 +282,231 @@ fn team_needed(out: &mut String, seg: &SegmentVolumes) {
         "",
         hires.join(", ")
     );
+}
+
+/// The sensitivity table, when the run has one: each input held at its
+/// P10 and P90, largest swing in P(hit) first.
+fn sensitivity(out: &mut String, s: &Summary) {
+    let (Some(entries), Some(base)) = (&s.sensitivity, &s.sensitivity_base) else {
+        return;
+    };
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Sensitivity: each input held at its P10, then its P90 ({} trials a run, \
+         seed {}, common random numbers)",
+        amount(base.trials as f64),
+        s.seed
+    );
+    let _ = writeln!(
+        out,
+        "  every input drawn: P(hit) {} ± {:.2}%, median {} {}",
+        percent(base.p_hit),
+        100.0 * base.p_hit_se,
+        s.currency,
+        amount(base.p50)
+    );
+    if entries.is_empty() {
+        let _ = writeln!(out, "  no input is uncertain: nothing to vary");
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "  {:<44}  {:>17}  {:>13}  {:>10}  {:>11}  {:>6}",
+        "Input", "held at P10 / P90", "P(hit)", "swing pp", "median move", "rank r"
+    );
+    for e in entries {
+        let rank = e
+            .rank_correlation
+            .map_or("-".to_string(), |r| format!("{r:+.2}"));
+        let _ = writeln!(
+            out,
+            "  {:<44}  {:>17}  {:>13}  {:>10}  {:>11}  {:>6}",
+            truncate(&e.input, 44),
+            format!("{} / {}", held_value(e.low_value), held_value(e.high_value)),
+            format!("{} / {}", percent(e.p_hit_low), percent(e.p_hit_high)),
+            format!("{:.1} ± {:.1}", 100.0 * e.swing, 100.0 * e.swing_se),
+            signed_amount(e.p50_high - e.p50_low),
+            rank
+        );
+    }
+    for line in SENSITIVITY_NOTES {
+        let _ = writeln!(out, "  {line}");
+    }
+}
+
+/// How to read the sensitivity table, printed under it.
+const SENSITIVITY_NOTES: [&str; 6] = [
+    "swing: how far P(hit) moves from the P10 run to the P90 run, in percentage points,",
+    "± one paired standard error; median move: the median revenue at P90 less at P10.",
+    "rank r: Spearman correlation of the input's per-trial draw with revenue; - for deal",
+    "size and sales cycle (drawn per deal) and for Poisson leads on their own (the count is",
+    "never drawn). Deal size and cycle are held for every deal at once: a rarer quarter",
+    "than a rate at its P10 or P90.",
+];
+
+/// Renders a comparison: one column per scenario, and under each measure
+/// a row with each later scenario's difference from the first.
+pub fn comparison(c: &Comparison) -> String {
+    let mut out = String::new();
+    comparison_header(&mut out, c);
+    let first = &c.scenarios[0];
+    let mut table = CompareTable::new(c.scenarios.len());
+    let cur = &first.currency;
+    table.row(format!("Target ({cur})"), c, |s| amount(s.target));
+    table.row("P(hit target)".into(), c, |s| {
+        format!("{} ± {:.2}%", percent(s.p_hit), 100.0 * s.p_hit_se)
+    });
+    table.diff(&c.differences, |d| {
+        let p = &d.p_hit;
+        format!(
+            "{:+.2} ± {:.2} pp ({:.2})",
+            100.0 * p.difference,
+            100.0 * p.se,
+            100.0 * p.se_unpaired
+        )
+    });
+    table.row(format!("Mean revenue ({cur})"), c, |s| {
+        amount(s.revenue.mean)
+    });
+    table.diff(&c.differences, |d| {
+        let m = &d.mean_revenue;
+        let (diff, se, unpaired) = (m.difference, m.se, m.se_unpaired);
+        format!(
+            "{} ± {} ({})",
+            signed_amount(diff),
+            amount(se),
+            amount(unpaired)
+        )
+    });
+    table.row("Median revenue".into(), c, |s| amount(s.revenue.p50));
+    table.diff(&c.differences, |d| signed_amount(d.p50));
+    let commit = format!("Commit ({:.0}%)", 100.0 * first.commit.confidence);
+    table.row(commit, c, |s| amount(s.commit.revenue));
+    table.diff(&c.differences, |d| signed_amount(d.commit));
+    let stretch = format!("Stretch ({:.0}%)", 100.0 * first.stretch.confidence);
+    table.row(stretch, c, |s| amount(s.stretch.revenue));
+    table.diff(&c.differences, |d| signed_amount(d.stretch));
+    leads_rows(&mut table, c);
+    table.row("Planned leads".into(), c, |s| amount(s.solve.planned_leads));
+    out.push_str(&table.text);
+    let _ = writeln!(out);
+    for line in COMPARISON_NOTES {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+/// How to read the comparison, printed under it.
+const COMPARISON_NOTES: [&str; 4] = [
+    "± one Monte Carlo standard error. A difference pairs each trial with the same trial of",
+    "scenario A (common random numbers); in brackets, its standard error had the two run on",
+    "independent random numbers. Median, commit, stretch and leads-needed differences are",
+    "order statistics and carry no standard error here.",
+];
+
+/// Leads needed per confidence level (with the multiple of each
+/// scenario's own plan), and the differences in leads.
+fn leads_rows(table: &mut CompareTable, c: &Comparison) {
+    for (k, level) in c.scenarios[0].levels.iter().enumerate() {
+        let label = format!("Leads for {:.0}%", 100.0 * level.confidence);
+        table.row(label, c, |s| {
+            let level = &s.levels[k];
+            let multiple = level
+                .activity_multiple
+                .map_or(String::new(), |m| format!(" ({m:.2}x plan)"));
+            level
+                .leads_needed
+                .map_or("not reachable".into(), |l| amount(l as f64) + &multiple)
+        });
+        table.diff(&c.differences, |d| {
+            d.leads_needed[k]
+                .difference
+                .map_or("-".into(), |l| signed_amount(l as f64))
+        });
+    }
+}
+
+fn comparison_header(out: &mut String, c: &Comparison) {
+    let _ = writeln!(
+        out,
+        "{} scenarios on common random numbers: seed {} and {} trials for every one \
+         (the first's unless --seed/--trials)",
+        c.scenarios.len(),
+        c.seed,
+        amount(c.trials as f64)
+    );
+    for (k, s) in c.scenarios.iter().enumerate() {
+        let _ = writeln!(out, "  {:>2}  {}", letter(k), s.name);
+    }
+    for note in &c.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(out);
+}
+
+/// Scenario letters: A, B, ... Z, then #27, #28, ...
+fn letter(k: usize) -> String {
+    match u8::try_from(k) {
+        Ok(i) if i < 26 => char::from(b'A' + i).to_string(),
+        _ => format!("#{}", k + 1),
+    }
+}
+
+/// The comparison's text table, built row by row.
+struct CompareTable {
+    text: String,
+}
+
+impl CompareTable {
+    const LABEL: usize = 22;
+    const CELL: usize = 28;
+
+    fn new(scenarios: usize) -> Self {
+        let mut text = format!("{:<w$}", "", w = Self::LABEL);
+        for k in 0..scenarios {
+            let _ = write!(text, "{:>w$}", letter(k), w = Self::CELL);
+        }
+        text.push('\n');
+        CompareTable { text }
+    }
+
+    /// A measure: each scenario's value.
+    fn row(&mut self, label: String, c: &Comparison, value: impl Fn(&Summary) -> String) {
+        let _ = write!(self.text, "{label:<w$}", w = Self::LABEL);
+        for s in &c.scenarios {
+            let _ = write!(self.text, "{:>w$}", value(s), w = Self::CELL);
+        }
+        self.text.push('\n');
+    }
+
+    /// Under a measure: each later scenario's difference from A.
+    fn diff(&mut self, differences: &[Difference], value: impl Fn(&Difference) -> String) {
+        let _ = write!(self.text, "{:<w$}", "  vs A", w = Self::LABEL + Self::CELL);
+        for d in differences {
+            let _ = write!(self.text, "{:>w$}", value(d), w = Self::CELL);
+        }
+        self.text.push('\n');
+    }
+}
+
+/// A held value: a rate or factor to three decimals, days to one, counts
+/// and amounts whole.
+fn held_value(x: f64) -> String {
+    match x.abs() {
+        a if a < 10.0 => format!("{x:.3}"),
+        a if a < 100.0 => format!("{x:.1}"),
+        _ => amount(x),
+    }
+}
+
+/// An amount with its sign: +1,200, -350, 0.
+fn signed_amount(x: f64) -> String {
+    if x.round() > 0.0 {
+        format!("+{}", amount(x))
+    } else {
+        amount(x)
+    }
 }
 
 /// A compact amount: 1.2M, 350k.

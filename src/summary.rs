@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use crate::engine::{Settings, Solve, Trials, NOT_REACHABLE};
 use crate::model::{Ansoff, Model, Segment};
+use crate::sensitivity::{SensitivityBase, SensitivityEntry};
 use crate::team::{Hire, Overload, Team};
 
 /// The result of a run.
@@ -64,6 +65,14 @@ pub struct Summary {
     pub segments: Vec<SegmentSummary>,
     /// Things a reader should know about this result.
     pub warnings: Vec<String>,
+    /// Per uncertain input, the swing from holding it at its P10 and P90,
+    /// largest first (`run --sensitivity` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity: Option<Vec<SensitivityEntry>>,
+    /// The run with nothing held that the sensitivity swings sit around,
+    /// with its trial count (`run --sensitivity` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sensitivity_base: Option<SensitivityBase>,
 }
 
 /// Mean, standard deviation and percentiles of an amount.
@@ -282,6 +291,8 @@ pub fn summarize(model: &Model, settings: &Settings, mut trials: Trials) -> Summ
         activity_curve,
         segments,
         warnings,
+        sensitivity: None,
+        sensitivity_base: None,
     }
 }
 
@@ -666,6 +677,71 @@ pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let lo = h.floor() as usize;
     let hi = (lo + 1).min(sorted.len() - 1);
     sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo])
+}
+
+/// The difference between two runs' means of a per-trial quantity, and
+/// its standard errors.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Paired {
+    /// `mean(other) - mean(base)`.
+    pub difference: f64,
+    /// Its Monte Carlo standard error from the paired per-trial
+    /// differences: `sqrt(var(other_i - base_i) / n)`. Valid when trial `i`
+    /// of both runs drew the same random numbers (common random numbers).
+    pub se: f64,
+    /// The standard error had the runs drawn independent random numbers:
+    /// `sqrt(var(base) / n + var(other) / n)`, for comparison.
+    pub se_unpaired: f64,
+}
+
+/// Compares two runs trial by trial (see [`Paired`]). Variances divide by
+/// `n`, so for 0/1 hit indicators `var = p (1 - p)`, as in `p_hit_se`.
+///
+/// ```
+/// use revpipe::summary::paired;
+///
+/// // The second run beats the first by 1 in every trial: no noise at all.
+/// let d = paired(&[1.0, 5.0, 3.0], &[2.0, 6.0, 4.0]);
+/// assert_eq!((d.difference, d.se), (1.0, 0.0));
+/// assert!(d.se_unpaired > 1.0);
+/// ```
+///
+/// # Panics
+///
+/// If the lengths differ or are 0.
+pub fn paired(base: &[f64], other: &[f64]) -> Paired {
+    assert!(
+        base.len() == other.len() && !base.is_empty(),
+        "paired: {} and {} trials",
+        base.len(),
+        other.len()
+    );
+    let n = base.len() as f64;
+    let (mean_base, var_base) = mean_var(base.iter().copied());
+    let (mean_other, var_other) = mean_var(other.iter().copied());
+    let (_, var_diff) = mean_var(base.iter().zip(other).map(|(a, b)| b - a));
+    Paired {
+        difference: mean_other - mean_base,
+        se: (var_diff / n).sqrt(),
+        se_unpaired: ((var_base + var_other) / n).sqrt(),
+    }
+}
+
+/// Each trial's hit indicator: 1 when its revenue reaches `target`,
+/// else 0 (the per-trial values [`paired`] compares P(hit) with).
+pub fn hit_indicators(revenue: &[f64], target: f64) -> Vec<f64> {
+    revenue
+        .iter()
+        .map(|r| f64::from(u8::from(*r >= target)))
+        .collect()
+}
+
+/// The mean and the variance (over `n`) of the values, in two passes.
+fn mean_var(values: impl Iterator<Item = f64> + Clone) -> (f64, f64) {
+    let n = values.clone().count() as f64;
+    let mean = values.clone().sum::<f64>() / n;
+    let var = values.map(|v| (v - mean) * (v - mean)).sum::<f64>() / n;
+    (mean, var)
 }
 
 #[cfg(test)]
