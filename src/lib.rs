@@ -50,4 +50,5 @@ pub mod engine;
 pub mod model;
 pub mod render;
 pub mod scenario;
+pub mod sensitivity;
 pub mod summary;

@@ -132,6 +132,12 @@ fn json_output_has_the_documented_fields() {
     for key in ["mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95"] {
         assert!(v["revenue"][key].is_number(), "revenue.{key}");
     }
+    let edges = v["revenue_histogram"]["bin_edges"].as_array().unwrap();
+    let counts = v["revenue_histogram"]["counts"].as_array().unwrap();
+    assert_eq!(edges.len(), counts.len() + 1);
+    let total: u64 = counts.iter().map(|c| c.as_u64().unwrap()).sum();
+    assert_eq!(total, 3000, "every trial is in a bin");
+    assert!(v.get("sensitivity").is_none(), "absent unless asked for");
     assert_eq!(v["commit"]["confidence"], json!(0.9));
     assert!(v["commit"]["revenue"].is_number());
     assert_eq!(v["trials"], json!(3000));
