@@ -98,6 +98,8 @@ fn every_bundled_scenario_checks_and_runs() {
             "Commit",
             "Stretch",
             "P50",
+            "Revenue distribution",
+            "◀ ",
             "Activity needed",
         ] {
             assert!(
