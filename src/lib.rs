@@ -49,6 +49,7 @@ pub mod dist;
 pub mod engine;
 pub mod model;
 pub mod render;
+pub mod report;
 pub mod scenario;
 pub mod sensitivity;
 pub mod summary;

@@ -4,7 +4,7 @@
 //! else. Results go to stdout; errors and warnings to stderr.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use revpipe::engine::{self, Settings, Solve};
 use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
-use revpipe::{render, summary};
+use revpipe::{render, report, summary};
 
 /// Monte Carlo reverse-pipeline forecasting: the probability of making the
 /// number, and the activity it takes.
@@ -67,6 +67,12 @@ struct RunArgs {
     /// The reverse solve stops at this multiple of the planned leads.
     #[arg(long, default_value_t = 20.0, value_name = "X")]
     lead_cap: f64,
+    /// Also write the report as one self-contained HTML file, with charts.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// No notes on stderr (errors still go there).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// A failure, and the exit code it earns.
@@ -124,6 +130,12 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
     let settings = apply(args, &mut model).map_err(|e| Failure::Input(e.to_string()))?;
     let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
     let result = summary::summarize(&model, &settings, trials);
+    if let Some(path) = &args.report {
+        report::write(path, &result).map_err(|e| Failure::Other(e.to_string()))?;
+        if !args.quiet {
+            eprintln!("report written to {}", path.display());
+        }
+    }
     let text = if args.json {
         let mut s =
             serde_json::to_string_pretty(&result).map_err(|e| Failure::Other(e.to_string()))?;
@@ -169,6 +181,9 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
             format!("{} must be 1 or more", args.lead_cap),
         ));
     }
+    if let Some(path) = &args.report {
+        check_report_path(path).map_err(|m| bad("--report", m))?;
+    }
     if args.threads == Some(0) {
         return Err(bad(
             "--threads",
@@ -194,6 +209,29 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
         solve,
         lead_cap_factor: args.lead_cap,
     })
+}
+
+/// Refuses a report path that cannot be written before the run starts:
+/// a folder, or a file in a folder that does not exist.
+fn check_report_path(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "{} is a folder; name an .html file",
+            path.display()
+        ));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`revpipe run x | head`) ends quietly.

@@ -392,3 +392,67 @@ fn open_pipeline_can_come_from_a_csv_beside_the_scenario() {
         "{err}"
     );
 }
+
+#[test]
+fn report_writes_one_html_file_beside_the_text_summary() {
+    let dir = scratch("report");
+    let report = dir.join("q1.html");
+    let report_arg = report.to_string_lossy().into_owned();
+    let file = scenario_path("ansoff-quarter.json");
+    let out = revpipe(&["run", &file, "--trials", "2000", "--report", &report_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("P(hit target)"),
+        "the text still prints"
+    );
+    assert!(stderr(&out).contains("q1.html"), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    assert!(html.contains("Q1 2027, all four growth motions"));
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
+
+    // --quiet keeps stderr empty.
+    let out = revpipe(&[
+        "run",
+        &file,
+        "--trials",
+        "2000",
+        "--report",
+        &report_arg,
+        "-q",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_report_in_a_missing_folder_is_refused_before_the_run() {
+    let file = scenario_path("pert-month.json");
+    let out = revpipe(&["run", &file, "--report", "/nonexistent/r.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--report") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+
+    let dir = scratch("report-folder");
+    let out = revpipe(&["run", &file, "--report", &dir.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is a folder"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_run_leaves_the_last_report_alone() {
+    let dir = scratch("report-kept");
+    let report = write(&dir, "r.html", "the last good report");
+    let file = scenario_path("pert-month.json");
+    let out = revpipe(&["run", &file, "--trials", "0", "--report", &report]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        "the last good report"
+    );
+}
