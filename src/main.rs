@@ -3,13 +3,17 @@
 //! Exit codes: 0 done, 2 bad input (a scenario or an option), 1 anything
 //! else. Results go to stdout; errors and warnings to stderr.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use revpipe::engine::{self, Settings, Solve};
+use revpipe::engine::{self, Settings, Solve, Trials};
 use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
 use revpipe::{render, report, summary};
@@ -70,7 +74,7 @@ struct RunArgs {
     /// Also write the report as one self-contained HTML file, with charts.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
-    /// No notes on stderr (errors still go there).
+    /// No progress bar and no notes on stderr (errors still go there).
     #[arg(long, short)]
     quiet: bool,
 }
@@ -128,7 +132,9 @@ fn check(file: &std::path::Path) -> Result<(), Failure> {
 fn run(args: &RunArgs) -> Result<(), Failure> {
     let mut model = load(&args.scenario)?;
     let settings = apply(args, &mut model).map_err(|e| Failure::Input(e.to_string()))?;
-    let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let trials =
+        simulate(&model, &settings, show_progress).map_err(|e| Failure::Other(e.to_string()))?;
     let result = summary::summarize(&model, &settings, trials);
     if let Some(path) = &args.report {
         report::write(path, &result).map_err(|e| Failure::Other(e.to_string()))?;
@@ -145,6 +151,63 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
         render::text(&result)
     };
     print_out(&text)
+}
+
+/// Runs the engine; with `show_progress`, a progress bar on stderr for a
+/// run that takes more than a moment. The bar lives on its own thread and
+/// reads the engine's counter: the engine knows nothing of it.
+fn simulate(
+    model: &Model,
+    settings: &Settings,
+    show_progress: bool,
+) -> Result<Trials, rayon::ThreadPoolBuildError> {
+    if !show_progress {
+        return engine::run(model, settings, None);
+    }
+    let done = AtomicU64::new(0);
+    let (finished, wait) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let done = &done;
+        scope.spawn(move || progress_bar(done, model.trials, &wait));
+        let trials = engine::run(model, settings, Some(done));
+        // Hanging up tells the bar to clear itself.
+        drop(finished);
+        trials
+    })
+}
+
+/// Runs of more trials than this take about a second or more: their bar
+/// shows at once. Shorter runs show it only once they pass half a second,
+/// so a quick run never flickers one.
+const LONG_RUN: u64 = 1_000_000;
+
+/// Shows `done` of `total` trials until `finished` hangs up.
+fn progress_bar(done: &AtomicU64, total: u64, finished: &mpsc::Receiver<()>) {
+    const TICK: Duration = Duration::from_millis(100);
+    let quiet_start = if total > LONG_RUN {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(500)
+    };
+    if finished.recv_timeout(quiet_start) != Err(RecvTimeoutError::Timeout) {
+        return;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    // A wide bar takes the width the text leaves, so the line never wraps.
+    let style = ProgressStyle::with_template(
+        "{spinner} simulating [{wide_bar}] {human_pos}/{human_len} trials, {eta} left",
+    )
+    .map(|s| s.progress_chars("█▌ "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    loop {
+        bar.set_position(done.load(Ordering::Relaxed));
+        if finished.recv_timeout(TICK) != Err(RecvTimeoutError::Timeout) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
 }
 
 /// Applies the command line's overrides to the model, checked like the

@@ -456,3 +456,51 @@ fn a_failed_run_leaves_the_last_report_alone() {
         "the last good report"
     );
 }
+
+/// Runs the binary on a terminal: script(1) gives it one, and copies what
+/// it writes there to its own stdout. `None` where script is missing.
+fn on_a_terminal(args: &[&str]) -> Option<String> {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_revpipe"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &format!("{command} > /dev/null"), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    Some(stdout(&out))
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    // Over a million trials the bar shows at once; this one takes about a
+    // second.
+    let file = scenario_path("pert-month.json");
+    let long = [
+        "run",
+        file.as_str(),
+        "--trials",
+        "1000001",
+        "--threads",
+        "2",
+    ];
+    let out = revpipe(&long);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "no bar when stderr is a pipe");
+
+    let Some(tty) = on_a_terminal(&long) else {
+        eprintln!("skipped: script(1) is not installed, so no terminal to test on");
+        return;
+    };
+    assert!(tty.contains("simulating"), "no bar on a terminal: {tty:?}");
+    let mut quiet = long.to_vec();
+    quiet.push("--quiet");
+    let tty = on_a_terminal(&quiet).unwrap();
+    assert!(
+        !tty.contains("simulating"),
+        "a bar despite --quiet: {tty:?}"
+    );
+}
