@@ -36,11 +36,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng;
-use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+use rand_distr::{Binomial, Distribution, Gamma, Poisson, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
-use crate::model::{Model, Segment};
+use std::borrow::Cow;
+
+use crate::dependence::group_deal_wins;
+use crate::dist::Dist;
+use crate::model::{Coupling, Input, Model, Segment};
 
 /// The marker for "no lead count up to the cap hits the target".
 pub const NOT_REACHABLE: u32 = u32::MAX;
@@ -48,8 +52,15 @@ pub const NOT_REACHABLE: u32 = u32::MAX;
 /// Trials per block: the unit of parallel work and of summation order.
 const BLOCK: usize = 1024;
 
-/// The lane of the reverse walk's stream (segments use their index).
+/// The lane of the reverse walk's stream (segments use small lanes, two
+/// each: see `parameter_lane` and `event_lane`).
 const WALK_LANE: u64 = 1 << 32;
+/// The lane of the market factor.
+const MARKET_LANE: u64 = WALK_LANE + 1;
+/// The lane of the rank-correlation matrix's normals.
+const MATRIX_LANE: u64 = WALK_LANE + 2;
+/// The lane of the deal groups' shared uniforms.
+const GROUP_LANE: u64 = WALK_LANE + 3;
 
 /// How the reverse solve spreads extra leads over the segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -71,6 +82,9 @@ pub struct Settings {
     pub solve: Solve,
     /// The reverse solve gives up past this multiple of the planned leads.
     pub lead_cap_factor: f64,
+    /// Inputs held at a value in every trial (for sensitivity analysis);
+    /// everything else is drawn as usual, from the same streams.
+    pub hold: Vec<Hold>,
 }
 
 impl Default for Settings {
@@ -79,8 +93,25 @@ impl Default for Settings {
             threads: None,
             solve: Solve::PlannedMix,
             lead_cap_factor: 20.0,
+            hold: Vec::new(),
         }
     }
+}
+
+/// One input held at a value in every trial.
+///
+/// A per-trial parameter (a rate, the activity, the slippage) is still
+/// drawn, then replaced, so every other draw of the trial is unchanged: the
+/// runs with and without the hold share their random numbers. A per-deal
+/// input (deal size, cycle time) becomes a fixed value for every deal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hold {
+    /// The segment's index.
+    pub segment: usize,
+    /// Which of its inputs.
+    pub input: Input,
+    /// The value it takes (a rate, a lead count, an amount, days, a factor).
+    pub value: f64,
 }
 
 /// The fewest leads the reverse solve will search: with almost no planned
@@ -169,7 +200,8 @@ pub fn run(
     settings: &Settings,
     progress: Option<&AtomicU64>,
 ) -> Result<Trials, rayon::ThreadPoolBuildError> {
-    let sim = Simulation::new(model, settings);
+    let model = with_deal_holds(model, &settings.hold);
+    let sim = Simulation::new(&model, settings);
     match settings.threads {
         Some(n) => {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(n).build()?;
@@ -179,9 +211,30 @@ pub fn run(
     }
 }
 
+/// The model with per-deal inputs (deal size, cycle) that are held
+/// replaced by fixed values; the model itself when nothing per-deal is held.
+fn with_deal_holds<'m>(model: &'m Model, hold: &[Hold]) -> Cow<'m, Model> {
+    let per_deal = |h: &&Hold| matches!(h.input, Input::DealSize | Input::Cycle);
+    if !hold.iter().any(|h| per_deal(&h)) {
+        return Cow::Borrowed(model);
+    }
+    let mut held = model.clone();
+    for h in hold.iter().filter(per_deal) {
+        let domain = match h.input {
+            Input::Cycle => crate::dist::Domain::Days,
+            _ => crate::dist::Domain::Money,
+        };
+        held = held.with_input(h.segment, h.input, Dist::fixed_in(h.value, domain));
+    }
+    Cow::Owned(held)
+}
+
 /// The model with what the reverse solve needs fixed for the run.
 struct Simulation<'m> {
     model: &'m Model,
+    hold: &'m [Hold],
+    /// Whether trials need their shared latent draws.
+    dependent: bool,
     mix: Vec<f64>,
     solve: Solve,
     lead_cap: u64,
@@ -189,8 +242,10 @@ struct Simulation<'m> {
 
 /// Per-thread buffers, reused across the trials of a block.
 struct Scratch {
-    /// Rates drawn for the current segment.
-    rates: Vec<f64>,
+    /// The trial's shared draws (market factor, matrix, deal groups).
+    latent: Latent,
+    /// The current segment's parameters, this trial.
+    params: Parameters,
     /// `win_from[s]`: the chance a deal at stage `s` wins, this trial.
     win_from: Vec<f64>,
     /// Deal sizes of each segment's counted wins, for the reverse walk.
@@ -202,7 +257,7 @@ struct Scratch {
 }
 
 impl<'m> Simulation<'m> {
-    fn new(model: &'m Model, settings: &Settings) -> Self {
+    fn new(model: &'m Model, settings: &'m Settings) -> Self {
         let planned: Vec<f64> = model.segments.iter().map(|s| s.planned_leads).collect();
         let mix = match settings.solve {
             Solve::PlannedMix => normalise(&planned),
@@ -218,6 +273,8 @@ impl<'m> Simulation<'m> {
         let lead_cap = cap.min(f64::from(NOT_REACHABLE - 1)) as u64;
         Simulation {
             model,
+            hold: &settings.hold,
+            dependent: model.has_dependence(),
             mix,
             solve: settings.solve,
             lead_cap,
@@ -279,7 +336,8 @@ impl<'m> Simulation<'m> {
         let j = self.model.segments.len();
         let mut totals = self.empty_totals();
         let mut scratch = Scratch {
-            rates: Vec::new(),
+            latent: Latent::default(),
+            params: Parameters::default(),
             win_from: Vec::new(),
             sizes: vec![Vec::new(); j],
             lead_win: vec![0.0; j],
@@ -308,8 +366,19 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let mut revenue = model.booked;
         let mut base = model.booked;
+        if self.dependent {
+            scratch.latent.draw(model, trial);
+        }
         for (j, segment) in model.segments.iter().enumerate() {
-            let mut rng = stream(model.seed, trial, j as u64);
+            draw_parameters_given(
+                model,
+                j,
+                trial,
+                self.hold,
+                &scratch.latent,
+                &mut scratch.params,
+            );
+            let mut rng = stream(model.seed, trial, event_lane(j));
             let out = simulate_segment(segment, &mut rng, scratch, j, &mut totals[j]);
             seg_out[j] = (out.new_revenue + out.open_revenue) as f32;
             revenue += out.new_revenue + out.open_revenue;
@@ -379,12 +448,162 @@ impl<'m> Simulation<'m> {
             let taken = &mut scratch.taken[j];
             total += match scratch.sizes[j].get(*taken) {
                 Some(&size) => size,
-                None => self.model.segments[j].deal_size.sample(rng),
+                None => deal_size(&self.model.segments[j], &scratch.latent, rng),
             };
             *taken += 1;
         }
         Some(wins)
     }
+}
+
+/// One segment's per-trial parameters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parameters {
+    /// Conversion rate from each stage to the next.
+    pub rates: Vec<f64>,
+    /// The new leads.
+    pub leads: Leads,
+    /// The factor on open-deal revenue (1 without slippage).
+    pub slippage: f64,
+}
+
+/// A trial's new leads.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Leads {
+    /// A drawn (or held) number of leads.
+    Count(u64),
+    /// Poisson leads with this mean, not drawn: the wins among them are
+    /// drawn directly, as a Poisson number with mean `mean * p`.
+    Poisson(f64),
+}
+
+impl Default for Leads {
+    fn default() -> Self {
+        Leads::Count(0)
+    }
+}
+
+/// Draws segment `j`'s parameters for one trial into `out`, from the
+/// segment's parameter stream: each rate in stage order, then the activity
+/// (unless Poisson), then the slippage. Held inputs are drawn, then
+/// replaced, so the order of draws never changes.
+///
+/// The engine calls this for every trial; analyses that need the draws
+/// (rank correlations) call it to replay them exactly.
+pub fn draw_parameters(model: &Model, j: usize, trial: u64, hold: &[Hold], out: &mut Parameters) {
+    let mut latent = Latent::default();
+    if model.has_dependence() {
+        latent.draw(model, trial);
+    }
+    draw_parameters_given(model, j, trial, hold, &latent, out);
+}
+
+/// [`draw_parameters`] with the trial's shared draws already made.
+fn draw_parameters_given(
+    model: &Model,
+    j: usize,
+    trial: u64,
+    hold: &[Hold],
+    latent: &Latent,
+    out: &mut Parameters,
+) {
+    let segment = &model.segments[j];
+    let couplings = &segment.couplings;
+    let rng = &mut stream(model.seed, trial, parameter_lane(j));
+    out.rates.clear();
+    for (d, c) in segment.rates.iter().zip(&couplings.rates) {
+        out.rates.push(match c {
+            None => d.sample(rng),
+            Some(c) => latent.value(c, rng),
+        });
+    }
+    out.leads = match (&couplings.activity, segment.activity.poisson_mean()) {
+        (Some(c), _) => Leads::Count(latent.value(c, rng).max(0.0).round() as u64),
+        (None, Some(mean)) => Leads::Poisson(mean),
+        (None, None) => Leads::Count(segment.activity.sample(rng).max(0.0) as u64),
+    };
+    out.slippage = match (&couplings.slippage, &segment.slippage) {
+        (Some(c), _) => latent.value(c, rng),
+        (None, Some(d)) => d.sample(rng),
+        (None, None) => 1.0,
+    };
+    for h in hold.iter().filter(|h| h.segment == j) {
+        match h.input {
+            Input::Rate(s) => out.rates[s] = h.value,
+            Input::Activity => out.leads = Leads::Count(h.value.max(0.0).round() as u64),
+            Input::Slippage => out.slippage = h.value,
+            Input::DealSize | Input::Cycle => {}
+        }
+    }
+}
+
+/// A trial's shared draws: the market factor, the rank-correlation
+/// matrix's correlated normals, and each deal group's uniform. Each comes
+/// from its own stream of the trial, so adding one leaves the others'
+/// draws alone.
+#[derive(Debug, Clone, Default)]
+pub struct Latent {
+    /// The market factor `M`, a standard normal (0 when unused).
+    market: f64,
+    /// The matrix's correlated standard normals, in its input order.
+    correlated: Vec<f64>,
+    /// Per deal group, its shared uniform `W`.
+    groups: Vec<f64>,
+}
+
+impl Latent {
+    fn draw(&mut self, model: &Model, trial: u64) {
+        let dependence = &model.dependence;
+        self.market = if model.uses_market_factor() {
+            StandardNormal.sample(&mut stream(model.seed, trial, MARKET_LANE))
+        } else {
+            0.0
+        };
+        self.correlated.clear();
+        if let Some(copula) = &dependence.copula {
+            let rng = &mut stream(model.seed, trial, MATRIX_LANE);
+            let draws = (0..copula.len()).map(|_| -> f64 { StandardNormal.sample(&mut *rng) });
+            self.correlated.extend(draws);
+            copula.apply(&mut self.correlated);
+        }
+        self.groups.clear();
+        if !dependence.groups.is_empty() {
+            let rng = &mut stream(model.seed, trial, GROUP_LANE);
+            let draws = (0..dependence.groups.len()).map(|_| rng.random::<f64>());
+            self.groups.extend(draws);
+        }
+    }
+
+    /// A coupled input's value: its latent normal is
+    /// `l M + sqrt(1 - l^2) e`, with `e` its matrix normal or, outside the
+    /// matrix, a fresh standard normal from `rng`.
+    fn value(&self, c: &Coupling, rng: &mut Pcg64Mcg) -> f64 {
+        let own = match c.copula {
+            Some(k) => self.correlated[k],
+            None => StandardNormal.sample(rng),
+        };
+        let z = c.loading * self.market + (1.0 - c.loading * c.loading).sqrt() * own;
+        c.map.value(z)
+    }
+}
+
+/// One deal size: from the market-coupled map when the segment's sizes
+/// load on the market, a plain draw otherwise.
+fn deal_size(segment: &Segment, latent: &Latent, rng: &mut Pcg64Mcg) -> f64 {
+    match &segment.couplings.deal_size {
+        None => segment.deal_size.sample(rng),
+        Some(c) => latent.value(c, rng),
+    }
+}
+
+/// The stream lane of segment `j`'s parameters.
+fn parameter_lane(j: usize) -> u64 {
+    2 * j as u64
+}
+
+/// The stream lane of segment `j`'s events (wins, sizes, open deals).
+fn event_lane(j: usize) -> u64 {
+    2 * j as u64 + 1
 }
 
 /// One segment's result in one trial.
@@ -393,9 +612,10 @@ struct SegmentOutcome {
     open_revenue: f64,
 }
 
-/// Draws one segment's parameters and events for one trial (steps 1 to 3
-/// of the module docs), leaving the deal sizes and the chance a lead is a
-/// counted win in `scratch` for the reverse walk.
+/// Draws one segment's events for one trial (steps 2 and 3 of the module
+/// docs) given its parameters in `scratch.params`, leaving the deal sizes
+/// and the chance a lead is a counted win in `scratch` for the reverse
+/// walk.
 fn simulate_segment(
     segment: &Segment,
     rng: &mut Pcg64Mcg,
@@ -403,25 +623,16 @@ fn simulate_segment(
     j: usize,
     totals: &mut SegmentTotals,
 ) -> SegmentOutcome {
-    // Parameters: one draw each per trial. A Poisson activity is not drawn
-    // here: its wins are thinned in one draw below.
-    scratch.rates.clear();
-    scratch
-        .rates
-        .extend(segment.rates.iter().map(|d| d.sample(rng)));
-    let poisson = segment.activity.poisson_mean();
-    let leads = match poisson {
-        Some(_) => 0,
-        None => segment.activity.sample(rng).max(0.0) as u64,
-    };
-    let slip = segment.slippage.as_ref().map_or(1.0, |d| d.sample(rng));
+    let rates = &scratch.params.rates;
+    let leads = scratch.params.leads;
+    let slip = scratch.params.slippage;
 
     // win_from[s]: the product of the rates from stage s on.
     let stages = segment.stages.len();
     scratch.win_from.clear();
     scratch.win_from.resize(stages, 1.0);
     for s in (0..stages - 1).rev() {
-        scratch.win_from[s] = scratch.win_from[s + 1] * scratch.rates[s];
+        scratch.win_from[s] = scratch.win_from[s + 1] * rates[s];
     }
     let win_rate = scratch.win_from[0];
     let counted = (win_rate * segment.in_period).clamp(0.0, 1.0);
@@ -429,13 +640,14 @@ fn simulate_segment(
 
     // New leads: the counted wins in one draw, then their sizes. Thinning a
     // Poisson(m) number of leads with chance q gives Poisson(m q) wins.
-    let wins = match poisson {
-        Some(m) => Poisson::new(m * counted).map_or(0, |d| d.sample(rng) as u64),
-        None => Binomial::new(leads, counted).map_or(0, |b| b.sample(rng)),
+    let wins = match leads {
+        Leads::Poisson(m) => Poisson::new(m * counted).map_or(0, |d| d.sample(rng) as u64),
+        Leads::Count(n) => Binomial::new(n, counted).map_or(0, |b| b.sample(rng)),
     };
     let sizes = &mut scratch.sizes[j];
     sizes.clear();
-    sizes.extend((0..wins).map(|_| segment.deal_size.sample(rng)));
+    let latent = &scratch.latent;
+    sizes.extend((0..wins).map(|_| deal_size(segment, latent, rng)));
     let new_revenue: f64 = sizes.iter().sum();
 
     // Open deals: one uniform each against win-and-close-in-time, without
@@ -447,15 +659,27 @@ fn simulate_segment(
         open_revenue += f64::from(u8::from(wins)) * deal.amount;
         open_won += u32::from(wins);
     }
+    // Deals in a group share the group's rate in this trial.
+    for g in &segment.grouped_slots {
+        let p = scratch.win_from[g.slot.stage] * g.slot.close;
+        let u = rng.random::<f64>();
+        if group_deal_wins(p, g.correlation, scratch.latent.groups[g.group], u) {
+            open_revenue += g.slot.amount;
+            open_won += 1;
+        }
+    }
     open_revenue *= slip;
 
     // Sums: stage volumes as their expectation given the trial's rates and
     // leads (for a Poisson activity, given the rates alone).
-    let n = poisson.unwrap_or(leads as f64);
+    let n = match leads {
+        Leads::Poisson(m) => m,
+        Leads::Count(n) => n as f64,
+    };
     totals.leads += n;
     let mut reach = n;
     totals.stage_volume[0] += reach;
-    for (s, rate) in scratch.rates.iter().enumerate() {
+    for (s, rate) in scratch.params.rates.iter().enumerate() {
         reach *= rate;
         totals.stage_volume[s + 1] += reach;
     }

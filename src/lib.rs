@@ -45,8 +45,10 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod dependence;
 pub mod dist;
 pub mod engine;
+pub mod fit;
 pub mod model;
 pub mod render;
 pub mod report;

@@ -18,6 +18,8 @@ use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
 use revpipe::{render, report, summary};
 
+mod fit_cli;
+
 /// Monte Carlo reverse-pipeline forecasting: the probability of making the
 /// number, and the activity it takes.
 #[derive(Debug, Parser)]
@@ -36,6 +38,8 @@ enum Command {
         /// The scenario file (JSON).
         scenario: PathBuf,
     },
+    /// Fit a scenario from a CRM export (and its stage history and leads).
+    Fit(Box<fit_cli::FitArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -92,6 +96,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Run(args) => run(&args),
         Command::Check { scenario } => check(&scenario),
+        Command::Fit(args) => fit(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -106,11 +111,19 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a scenario; every failure to do so is bad input (exit 2).
 fn load(file: &std::path::Path) -> Result<Model, Failure> {
-    scenario::load(file).map_err(|e| match e {
-        scenario::ScenarioError::Io { .. } => Failure::Input(e.to_string()),
-        _ => Failure::Input(e.to_string()),
-    })
+    scenario::load(file).map_err(|e| Failure::Input(e.to_string()))
+}
+
+/// Fits and writes the scenario; the report goes to stderr. Any failure
+/// is bad input (exit 2) and leaves no file behind.
+fn fit(args: &fit_cli::FitArgs) -> Result<(), Failure> {
+    let command = args.command().map_err(Failure::Input)?;
+    let fitted = revpipe::fit::run(&command).map_err(|e| Failure::Input(e.to_string()))?;
+    eprint!("{}", fitted.report);
+    eprintln!("wrote {}", command.output.display());
+    Ok(())
 }
 
 fn check(file: &std::path::Path) -> Result<(), Failure> {
@@ -271,6 +284,7 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
         threads: args.threads,
         solve,
         lead_cap_factor: args.lead_cap,
+        hold: Vec::new(),
     })
 }
 

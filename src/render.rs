@@ -368,8 +368,15 @@ fn segments(out: &mut String, s: &Summary) {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{:<32} {:>9} {:>8} {:>9} {:>10} {:>12} {:>12}",
-        "Segment", "leads", "win rate", "new wins", "open wins", "mean rev", "P10-P90"
+        "{:<26} {:<15} {:>7} {:>6} {:>8} {:>9} {:>11} {:>11}",
+        "Segment",
+        "Ansoff motion",
+        "leads",
+        "win %",
+        "new wins",
+        "open wins",
+        "mean rev",
+        "P10-P90"
     );
     for seg in &s.segments {
         segment_row(out, seg);
@@ -377,16 +384,14 @@ fn segments(out: &mut String, s: &Summary) {
 }
 
 fn segment_row(out: &mut String, seg: &SegmentSummary) {
-    let name = match seg.ansoff {
-        Some(q) => format!("{} [{}]", seg.name, q.label()),
-        None => seg.name.clone(),
-    };
+    let motion = seg.ansoff.map_or("", |q| q.short_label());
     let _ = writeln!(
         out,
-        "{:<32} {:>9} {:>8} {:>9} {:>10} {:>12} {:>12}",
-        truncate(&name, 32),
+        "{:<26} {:<15} {:>7} {:>6} {:>8} {:>9} {:>11} {:>11}",
+        truncate(&seg.name, 26),
+        motion,
         amount(seg.planned_leads),
-        percent(seg.win_rate),
+        format!("{:.1}", 100.0 * seg.win_rate),
         format!("{:.1}", seg.expected_wins_in_period),
         format!("{:.1}/{}", seg.expected_open_wins, seg.open_deals),
         amount(seg.revenue.mean),

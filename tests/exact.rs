@@ -9,7 +9,8 @@
 
 use std::path::Path;
 
-use revpipe::engine::{self, Settings, Solve};
+use revpipe::engine::{self, Hold, Settings, Solve};
+use revpipe::model::Input;
 use revpipe::model::Model;
 use revpipe::scenario;
 use revpipe::summary::{self, Summary};
@@ -375,5 +376,87 @@ fn solving_for_one_segment_keeps_the_others_as_planned() {
         assert_eq!(solved, vec![false, true, false, false]);
         let others = &level.segments[0].stages[0].volume;
         assert_eq!(*others, m.segments[0].planned_leads);
+    }
+}
+
+#[test]
+fn a_held_rate_behaves_as_a_fixed_rate() {
+    // Beta(6, 14) held at 0.3 in every trial: the binomial tail again.
+    let trials = 100_000;
+    let rate = json!({"dist": "beta", "alpha": 6, "beta": 14});
+    let m = model(one_segment(rate, json!(60), 1000.0, 20_000.0, trials));
+    let hold = vec![Hold {
+        segment: 0,
+        input: Input::Rate(0),
+        value: 0.3,
+    }];
+    let s = run_with(
+        &m,
+        &Settings {
+            hold,
+            ..Settings::default()
+        },
+    );
+    assert_within(s.p_hit, binomial_tail(60, 0.3, 20), trials, "held at 0.3");
+}
+
+#[test]
+fn a_held_deal_size_fixes_every_deal() {
+    let trials = 50_000;
+    let mut scenario = one_segment(json!(0.3), json!(60), 1000.0, 20_000.0, trials);
+    scenario["segments"][0]["deal_size"] = json!({"dist": "gamma", "shape": 2, "scale": 500});
+    let hold = vec![Hold {
+        segment: 0,
+        input: Input::DealSize,
+        value: 1000.0,
+    }];
+    let s = run_with(
+        &model(scenario),
+        &Settings {
+            hold,
+            ..Settings::default()
+        },
+    );
+    assert_within(
+        s.p_hit,
+        binomial_tail(60, 0.3, 20),
+        trials,
+        "deal size held at 1,000",
+    );
+}
+
+#[test]
+fn holding_one_segments_input_leaves_the_others_draws_alone() {
+    // Common random numbers: each segment draws from its own streams, so
+    // holding an input of segment 0 changes no trial of segments 1 to 3.
+    let m = ansoff();
+    let settings = Settings::default();
+    let base = engine::run(&m, &settings, None).unwrap();
+    let hold = vec![Hold {
+        segment: 0,
+        input: Input::Rate(1),
+        value: 0.2,
+    }];
+    let held = engine::run(
+        &m,
+        &Settings {
+            hold,
+            ..Settings::default()
+        },
+        None,
+    )
+    .unwrap();
+    let j = m.segments.len();
+    let column = |t: &engine::Trials, k: usize| -> Vec<f32> {
+        t.segment_revenue
+            .iter()
+            .skip(k)
+            .step_by(j)
+            .copied()
+            .collect()
+    };
+    assert_ne!(column(&base, 0), column(&held, 0));
+    for k in 1..j {
+        assert_eq!(column(&base, k), column(&held, k), "segment {k}");
     }
 }
