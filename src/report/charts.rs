@@ -168,7 +168,12 @@ pub fn revenue_histogram(s: &Summary) -> Figure {
     let y = frame.y(yt.bounds());
 
     let mut svg = Svg::new(WIDTH, height, "histogram", "Revenue distribution");
-    svg.y_axis(&frame, &y, &percent_ticks(&yt), "Share of trials");
+    svg.y_axis(
+        &frame,
+        &y,
+        &percent_ticks(&yt),
+        "Share of simulated periods",
+    );
 
     // Bars, split at the target where a bin straddles it.
     svg.group("bars");
@@ -237,11 +242,15 @@ pub fn revenue_histogram(s: &Summary) -> Figure {
         svg.end_group();
     }
 
+    let reach = match s.p_hit {
+        p if p <= 0.0 => "none of them reach".to_string(),
+        p if p >= 1.0 => "all of them reach".to_string(),
+        p => format!("{} of them (the blue bars) reach", pct1(p)),
+    };
     let sentence = format!(
-        "How revenue spread across {} simulated periods: {} of them reach the {cur} {} \
-         target (the blue bars), and 8 in 10 land between {cur} {} and {cur} {}.",
+        "How revenue spread across {} simulated periods: {reach} the {cur} {} target, \
+         and 8 in 10 land between {cur} {} and {cur} {}.",
         amount(s.trials as f64),
-        pct1(s.p_hit),
         amount(s.target),
         amount(s.revenue.p10),
         amount(s.revenue.p90)

@@ -122,12 +122,19 @@ fn headline(out: &mut String, s: &Summary) {
         s.period_days,
         escape(&s.name)
     );
+    // At 0 or 1 the standard error is 0 by its formula: say what was seen.
+    let trials = amount(s.trials as f64);
+    let se = match s.p_hit {
+        p if p <= 0.0 => format!("no trial of {trials} reached it"),
+        p if p >= 1.0 => format!("every trial of {trials} reached it"),
+        _ => format!("± {:.2}% standard error", 100.0 * s.p_hit_se),
+    };
     card(
         out,
         "key",
         "Chance of hitting the target",
         &format!("{:.1}%", 100.0 * s.p_hit),
-        &format!("± {:.2}% standard error", 100.0 * s.p_hit_se),
+        &se,
     );
     card(
         out,
@@ -353,8 +360,12 @@ footer { margin-top: 40px; padding-top: 12px; border-top: 1px solid var(--rule);
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   section, aside, header { break-inside: avoid; page-break-inside: avoid; }
+  /* The long table may run over pages, a level at a time, its header
+     repeated. */
+  section.table { break-inside: auto; page-break-inside: auto; }
+  thead { display: table-header-group; }
+  tbody.level, tr { break-inside: avoid; page-break-inside: avoid; }
   .cards { gap: 6px; }
-  tr { break-inside: avoid; }
 }
 @media (max-width: 640px) { .cards { grid-template-columns: repeat(2, 1fr); } }
 "#;
