@@ -58,6 +58,7 @@ pub mod engine;
 pub mod fit;
 pub mod model;
 pub mod render;
+pub mod report;
 pub mod scenario;
 pub mod sensitivity;
 pub mod summary;

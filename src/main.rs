@@ -3,16 +3,20 @@
 //! Exit codes: 0 done, 2 bad input (a scenario or an option), 1 anything
 //! else. Results go to stdout; errors and warnings to stderr.
 
-use std::io::Write;
-use std::path::PathBuf;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use revpipe::engine::{self, Settings, Solve};
+use revpipe::engine::{self, Settings, Solve, Trials};
 use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
-use revpipe::{compare, render, sensitivity, summary};
+use revpipe::{compare, render, report, sensitivity, summary};
 
 mod fit_cli;
 
@@ -104,6 +108,12 @@ struct RunArgs {
     /// there are two runs per uncertain input, plus one.
     #[arg(long, value_name = "N", requires = "sensitivity")]
     sensitivity_trials: Option<u64>,
+    /// Also write the report as one self-contained HTML file, with charts.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// No progress bar and no notes on stderr (errors still go there).
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// More worker threads than any machine revpipe runs on has cores.
@@ -177,13 +187,21 @@ fn run(args: &RunArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::Input(e.to_string()))?,
         None => sensitivity::default_trials(&model),
     };
-    let trials = engine::run(&model, &settings, None).map_err(|e| Failure::Other(e.to_string()))?;
+    let show_progress = !args.quiet && std::io::stderr().is_terminal();
+    let trials =
+        simulate(&model, &settings, show_progress).map_err(|e| Failure::Other(e.to_string()))?;
     let mut result = summary::summarize(&model, &settings, trials);
     if args.sensitivity {
         let found = sensitivity::analyse(&model, &settings, sensitivity_trials, None)
             .map_err(|e| Failure::Other(e.to_string()))?;
         result.sensitivity = Some(found.entries);
         result.sensitivity_base = Some(found.base);
+    }
+    if let Some(path) = &args.report {
+        report::write(path, &result).map_err(|e| Failure::Other(e.to_string()))?;
+        if !args.quiet {
+            eprintln!("report written to {}", path.display());
+        }
     }
     for w in &result.warnings {
         eprintln!("warning: {w}");
@@ -234,15 +252,72 @@ fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
     Ok(s)
 }
 
-/// Refuses 0 worker threads.
+/// Refuses thread counts that cannot run.
 fn check_threads(threads: Option<usize>) -> Result<Option<usize>, FieldError> {
-    if threads == Some(0) {
+    if let Some(t) = threads.filter(|t| !(1..=MAX_THREADS).contains(t)) {
         return Err(FieldError {
             path: "--threads".to_string(),
-            message: "0 threads cannot run; use 1 or more".into(),
+            message: format!("{t} threads cannot run; use 1 to {MAX_THREADS}"),
         });
     }
     Ok(threads)
+}
+
+/// Runs the engine; with `show_progress`, a progress bar on stderr for a
+/// run that takes more than a moment. The bar lives on its own thread and
+/// reads the engine's counter: the engine knows nothing of it.
+fn simulate(
+    model: &Model,
+    settings: &Settings,
+    show_progress: bool,
+) -> Result<Trials, rayon::ThreadPoolBuildError> {
+    if !show_progress {
+        return engine::run(model, settings, None);
+    }
+    let done = AtomicU64::new(0);
+    let (finished, wait) = mpsc::channel::<()>();
+    std::thread::scope(|scope| {
+        let done = &done;
+        scope.spawn(move || progress_bar(done, model.trials, &wait));
+        let trials = engine::run(model, settings, Some(done));
+        // Hanging up tells the bar to clear itself.
+        drop(finished);
+        trials
+    })
+}
+
+/// Runs of more trials than this take about a second or more: their bar
+/// shows at once. Shorter runs show it only once they pass half a second,
+/// so a quick run never flickers one.
+const LONG_RUN: u64 = 1_000_000;
+
+/// Shows `done` of `total` trials until `finished` hangs up.
+fn progress_bar(done: &AtomicU64, total: u64, finished: &mpsc::Receiver<()>) {
+    const TICK: Duration = Duration::from_millis(100);
+    let quiet_start = if total > LONG_RUN {
+        Duration::ZERO
+    } else {
+        Duration::from_millis(500)
+    };
+    if finished.recv_timeout(quiet_start) != Err(RecvTimeoutError::Timeout) {
+        return;
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    // A wide bar takes the width the text leaves, so the line never wraps.
+    let style = ProgressStyle::with_template(
+        "{spinner} simulating [{wide_bar}] {human_pos}/{human_len} trials, {eta} left",
+    )
+    .map(|s| s.progress_chars("█▌ "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    loop {
+        bar.set_position(done.load(Ordering::Relaxed));
+        if finished.recv_timeout(TICK) != Err(RecvTimeoutError::Timeout) {
+            break;
+        }
+    }
+    bar.finish_and_clear();
 }
 
 /// Applies the command line's overrides to the model, checked like the
@@ -279,10 +354,10 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
             format!("{} must be 1 or more", args.lead_cap),
         ));
     }
-    if let Some(t) = args.threads.filter(|t| !(1..=MAX_THREADS).contains(t)) {
-        let msg = format!("{t} threads cannot run; use 1 to {MAX_THREADS}");
-        return Err(bad("--threads", msg));
+    if let Some(path) = &args.report {
+        check_report_path(path).map_err(|m| bad("--report", m))?;
     }
+    check_threads(args.threads)?;
     let solve = match &args.solve_for {
         None => Solve::PlannedMix,
         Some(name) => Solve::Segment(model.segment_index(name).ok_or_else(|| {
@@ -303,6 +378,29 @@ fn apply(args: &RunArgs, model: &mut Model) -> Result<Settings, FieldError> {
         lead_cap_factor: args.lead_cap,
         hold: Vec::new(),
     })
+}
+
+/// Refuses a report path that cannot be written before the run starts:
+/// a folder, or a file in a folder that does not exist.
+fn check_report_path(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "{} is a folder; name an .html file",
+            path.display()
+        ));
+    }
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !parent.is_dir() {
+        return Err(format!(
+            "{}: the folder {} does not exist",
+            path.display(),
+            parent.display()
+        ));
+    }
+    Ok(())
 }
 
 /// Writes to stdout; a closed pipe (`revpipe run x | head`) ends quietly.

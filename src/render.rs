@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::compare::{Comparison, Difference};
-use crate::summary::{Level, SegmentSummary, SegmentVolumes, Summary, TeamSummary};
+use crate::summary::{Histogram, Level, SegmentSummary, SegmentVolumes, Summary, TeamSummary};
 use crate::team::Overload;
 
 /// Formats a number with thousands separators and no decimals.
@@ -28,9 +28,90 @@ pub fn amount(x: f64) -> String {
     out
 }
 
+/// Formats an amount compactly (800k, 1.25M) with the decimals that a
+/// step of `step` between values needs, as on an axis whose ticks are
+/// `step` apart.
+///
+/// ```
+/// use revpipe::render::compact;
+/// assert_eq!(compact(1_250_000.0, 250_000.0), "1.25M");
+/// assert_eq!(compact(800_000.0, 200_000.0), "800k");
+/// assert_eq!(compact(2_000_000.0, 500_000.0), "2M");
+/// assert_eq!(compact(0.0, 500_000.0), "0");
+/// ```
+pub fn compact(x: f64, step: f64) -> String {
+    if x == 0.0 {
+        return "0".to_string();
+    }
+    let (unit, suffix) = unit_of(x.abs().max(step.abs()));
+    // The fewest decimals that show the step exactly (2.5 needs one).
+    let scaled = (step / unit).abs();
+    let decimals = (0..6)
+        .find(|d| {
+            let v = scaled * 10f64.powi(*d);
+            (v - v.round()).abs() < 1e-6 * v.max(1.0)
+        })
+        .unwrap_or(6) as usize;
+    trimmed(x / unit, decimals, suffix)
+}
+
+/// Formats an amount compactly to three significant figures: 868k, 1.83M,
+/// 31.4k. Trailing zeros are dropped only where nothing was rounded away:
+/// 2.6M is 2,600,000, 1.00M is about a million.
+///
+/// ```
+/// use revpipe::render::compact_sig;
+/// assert_eq!(compact_sig(868_488.0), "868k");
+/// assert_eq!(compact_sig(1_834_879.0), "1.83M");
+/// assert_eq!(compact_sig(2_600_000.0), "2.6M");
+/// assert_eq!(compact_sig(1_003_944.0), "1.00M");
+/// ```
+pub fn compact_sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let (unit, suffix) = unit_of(x.abs());
+    let v = x / unit;
+    let whole_digits = (v.abs().log10().floor() as i32 + 1).max(1);
+    let decimals = (3 - whole_digits).max(0) as usize;
+    let text = format!("{v:.decimals$}");
+    let exact = text
+        .parse::<f64>()
+        .is_ok_and(|r| (r - v).abs() <= 1e-9 * v.abs());
+    if exact {
+        trimmed(v, decimals, suffix)
+    } else {
+        format!("{text}{suffix}")
+    }
+}
+
+/// The unit and suffix for an amount of this size.
+fn unit_of(a: f64) -> (f64, &'static str) {
+    if a >= 1e9 {
+        (1e9, "B")
+    } else if a >= 1e6 {
+        (1e6, "M")
+    } else if a >= 1e3 {
+        (1e3, "k")
+    } else {
+        (1.0, "")
+    }
+}
+
+/// `v` with `decimals`, trailing zeros dropped, then `suffix`.
+fn trimmed(v: f64, decimals: usize, suffix: &str) -> String {
+    let text = format!("{v:.decimals$}");
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        &text
+    };
+    format!("{text}{suffix}")
+}
+
 /// Formats a volume: whole numbers with separators from 100 up, one
 /// decimal below.
-fn volume(x: f64) -> String {
+pub fn volume(x: f64) -> String {
     if x.abs() >= 100.0 {
         amount(x)
     } else {
@@ -48,6 +129,7 @@ pub fn text(s: &Summary) -> String {
     let mut out = String::new();
     headline(&mut out, s);
     revenue(&mut out, s);
+    histogram(&mut out, s);
     segments(&mut out, s);
     teams(&mut out, s);
     activity(&mut out, s);
@@ -107,6 +189,181 @@ fn revenue(out: &mut String, s: &Summary) {
         amount(r.p90),
         amount(r.p95)
     );
+}
+
+/// The most rows of the text histogram, open-ended tail rows included.
+const HISTOGRAM_ROWS: usize = 14;
+
+/// The width of the longest bar, in character cells.
+const BAR_CELLS: usize = 30;
+
+fn histogram(out: &mut String, s: &Summary) {
+    let marks = [
+        ("commit", s.commit.revenue),
+        ("stretch", s.stretch.revenue),
+        ("target", s.target),
+    ];
+    let rows = histogram_rows(&s.revenue_histogram, &marks);
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "Revenue distribution ({}; share of {} trials per band)",
+        s.currency,
+        amount(s.trials as f64)
+    );
+    for row in rows {
+        let _ = writeln!(out, "{row}");
+    }
+}
+
+/// One band of the text histogram: `[lo, hi)`, open-ended at the tails.
+#[derive(Debug, Clone, PartialEq)]
+struct Band {
+    lo: Option<f64>,
+    hi: Option<f64>,
+    count: u64,
+}
+
+/// The text histogram's lines: bands of whole bins of `h`, the rare tails
+/// (under 0.5% of trials each side) folded into open-ended bands, and each
+/// of `marks` named on the band that holds it (or the nearest band).
+fn histogram_rows(h: &Histogram, marks: &[(&str, f64)]) -> Vec<String> {
+    let total: u64 = h.counts.iter().sum();
+    if total == 0 {
+        return Vec::new();
+    }
+    let bands = bands(h, total);
+    let step = bands
+        .iter()
+        .find_map(|b| Some(b.hi? - b.lo?))
+        .unwrap_or(0.0);
+    let most = bands.iter().map(|b| b.count).max().unwrap_or(1).max(1);
+    let label = |b: &Band| match (b.lo, b.hi) {
+        (Some(lo), Some(hi)) => format!("{}–{}", compact(lo, step), compact(hi, step)),
+        (None, Some(hi)) => format!("< {}", compact(hi, step)),
+        (Some(lo), None) => format!(">= {}", compact(lo, step)),
+        (None, None) => "all".to_string(),
+    };
+    let mut names: Vec<Vec<&str>> = vec![Vec::new(); bands.len()];
+    for (name, value) in marks {
+        names[band_of(&bands, *value)].push(name);
+    }
+    bands
+        .iter()
+        .zip(names)
+        .map(|(b, names)| {
+            let share = b.count as f64 / total as f64;
+            let bar = bar(b.count as f64 / most as f64, BAR_CELLS);
+            let mut line = format!(
+                "  {:>13} {:>6}  {bar:<BAR_CELLS$}",
+                label(b),
+                percent(share)
+            );
+            if !names.is_empty() {
+                let _ = write!(line, " ◀ {}", names.join(", "));
+            }
+            line.trim_end().to_string()
+        })
+        .collect()
+}
+
+/// Groups the bins into at most [`HISTOGRAM_ROWS`] bands of `k` bins,
+/// aligned to multiples of `k` bin widths so band edges stay round.
+fn bands(h: &Histogram, total: u64) -> Vec<Band> {
+    let n = h.counts.len();
+    let tail = (total as f64 * 0.005).floor() as u64;
+    // The first and last bins past the rare tails.
+    let mut below = 0;
+    let first = h.counts.iter().position(|c| {
+        below += c;
+        below > tail
+    });
+    let mut above = 0;
+    let last = h.counts.iter().rposition(|c| {
+        above += c;
+        above > tail
+    });
+    let (first, last) = (
+        first.unwrap_or(0),
+        last.unwrap_or(n - 1).max(first.unwrap_or(0)),
+    );
+    let width = h.bin_edges[1] - h.bin_edges[0];
+    let grid = |i: usize| (h.bin_edges[i] / width).round() as i64;
+
+    // The fewest bins per band that leave room for the two tail bands.
+    let span = last - first + 1;
+    let k = (1..=n)
+        .find(|k| {
+            let start = grid(first).div_euclid(*k as i64);
+            let end = grid(last).div_euclid(*k as i64);
+            (end - start + 1) as usize + 2 <= HISTOGRAM_ROWS
+        })
+        .unwrap_or(span) as i64;
+    let band_index = |i: usize| grid(i).div_euclid(k);
+    let (lo_band, hi_band) = (band_index(first), band_index(last));
+    let mut out: Vec<Band> = (lo_band..=hi_band)
+        .map(|b| Band {
+            lo: Some((b * k) as f64 * width),
+            hi: Some(((b + 1) * k) as f64 * width),
+            count: 0,
+        })
+        .collect();
+    let mut under = 0;
+    let mut over = 0;
+    for (i, c) in h.counts.iter().enumerate() {
+        let b = band_index(i);
+        if b < lo_band {
+            under += c;
+        } else if b > hi_band {
+            over += c;
+        } else {
+            out[(b - lo_band) as usize].count += c;
+        }
+    }
+    if under > 0 {
+        let hi = out[0].lo;
+        out.insert(
+            0,
+            Band {
+                lo: None,
+                hi,
+                count: under,
+            },
+        );
+    }
+    if over > 0 {
+        let lo = out[out.len() - 1].hi;
+        out.push(Band {
+            lo,
+            hi: None,
+            count: over,
+        });
+    }
+    out
+}
+
+/// The index of the band holding `x`, or the nearest one.
+fn band_of(bands: &[Band], x: f64) -> usize {
+    bands
+        .iter()
+        .position(|b| b.hi.is_none_or(|hi| x < hi))
+        .unwrap_or(bands.len() - 1)
+}
+
+/// A bar of `fraction` of `cells` character cells, in eighths of a cell.
+fn bar(fraction: f64, cells: usize) -> String {
+    const PARTS: [char; 8] = [' ', '▏', '▎', '▍', '▌', '▋', '▊', '▉'];
+    let eighths = (fraction.clamp(0.0, 1.0) * (cells * 8) as f64).round() as usize;
+    // A band with any trials shows at least a sliver.
+    let eighths = if fraction > 0.0 { eighths.max(1) } else { 0 };
+    let mut s = "█".repeat(eighths / 8);
+    if eighths % 8 > 0 {
+        s.push(PARTS[eighths % 8]);
+    }
+    s
 }
 
 fn segments(out: &mut String, s: &Summary) {
@@ -542,6 +799,76 @@ mod tests {
         assert_eq!(amount(1000.0), "1,000");
         assert_eq!(amount(-2_500_000.0), "-2,500,000");
         assert_eq!(amount(123_456.6), "123,457");
+    }
+
+    #[test]
+    fn compact_amounts_keep_the_step_visible() {
+        assert_eq!(compact(1_200_000.0, 200_000.0), "1.2M");
+        assert_eq!(compact(1_250_000.0, 50_000.0), "1.25M");
+        assert_eq!(compact(2_000_000.0, 100_000.0), "2M");
+        assert_eq!(compact(800_000.0, 100_000.0), "800k");
+        assert_eq!(compact(750_000.0, 250_000.0), "750k");
+        assert_eq!(compact(12_500.0, 2_500.0), "12.5k");
+        assert_eq!(compact(40.0, 10.0), "40");
+        assert_eq!(compact(-500_000.0, 500_000.0), "-500k");
+        assert_eq!(compact(3e9, 1e9), "3B");
+        assert_eq!(compact(1_500_000.0, 500_000.0), "1.5M");
+        assert_eq!(compact(0.3, 0.1), "0.3");
+        assert_eq!(compact_sig(999.6), "1000");
+        assert_eq!(compact_sig(310_000.0), "310k");
+        assert_eq!(compact_sig(-45_250.0), "-45.2k");
+    }
+
+    fn hist(first: f64, width: f64, counts: &[u64]) -> Histogram {
+        Histogram {
+            bin_edges: (0..=counts.len())
+                .map(|i| first + width * i as f64)
+                .collect(),
+            counts: counts.to_vec(),
+        }
+    }
+
+    #[test]
+    fn text_histogram_folds_tails_and_marks_the_target() {
+        // 50 bins of 50k from 500k: 10 single trials at each end.
+        let mut counts = vec![1u64; 10];
+        counts.extend([100; 30]);
+        counts.extend([1; 10]);
+        let h = hist(500_000.0, 50_000.0, &counts);
+        let marks = [("commit", 1_400_000.0), ("target", 2_600_000.0)];
+        let rows = histogram_rows(&h, &marks);
+        assert!((10..=HISTOGRAM_ROWS).contains(&rows.len()), "{rows:#?}");
+        // Bands of three bins (150k), aligned to multiples of 150k.
+        assert!(rows[0].trim_start().starts_with("< 900k  "), "{rows:#?}");
+        assert!(rows[1].trim_start().starts_with("900k–1.05M"), "{rows:#?}");
+        let last = rows.last().unwrap();
+        assert!(last.trim_start().starts_with(">= 2.55M"), "{rows:#?}");
+        assert!(last.ends_with("◀ target"), "past the bands: {rows:#?}");
+        let commit: Vec<&String> = rows.iter().filter(|r| r.contains("commit")).collect();
+        assert_eq!(commit.len(), 1);
+        assert!(commit[0].contains("1.35M–1.5M"), "{rows:#?}");
+        for r in &rows {
+            assert!(r.chars().count() <= 80, "{r:?} is wider than 80 columns");
+        }
+    }
+
+    #[test]
+    fn text_histogram_of_one_value_is_one_full_row() {
+        let rows = histogram_rows(&hist(0.0, 0.025, &[2000]), &[("target", 1.0)]);
+        assert_eq!(rows.len(), 1);
+        assert!(
+            rows[0].contains("100.0%") && rows[0].contains("◀ target"),
+            "{rows:?}"
+        );
+        assert!(rows[0].contains(&"█".repeat(BAR_CELLS)));
+    }
+
+    #[test]
+    fn bars_use_eighths() {
+        assert_eq!(bar(1.0, 4), "████");
+        assert_eq!(bar(0.5, 3), "█▌");
+        assert_eq!(bar(0.0, 4), "");
+        assert_eq!(bar(1e-6, 4), "▏");
     }
 
     #[test]

@@ -51,6 +51,8 @@ pub struct Summary {
     pub p_hit_se: f64,
     /// The distribution of the period's revenue.
     pub revenue: Spread,
+    /// Trial revenues counted in equal bins, for a histogram.
+    pub revenue_histogram: Histogram,
     /// The number reached with 90% confidence.
     pub commit: Reached,
     /// The number reached with the stretch confidence.
@@ -74,6 +76,25 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sensitivity_base: Option<SensitivityBase>,
 }
+
+/// Trial revenues counted in equal-width bins.
+///
+/// Bin `i` holds the trials with `bin_edges[i] <= revenue < bin_edges[i +
+/// 1]`; the last bin also holds its upper edge. The edges are multiples of
+/// a round width (1, 2, 2.5 or 5 times a power of ten) chosen for about
+/// [`HISTOGRAM_BINS`] bins from the lowest revenue to the highest, so the
+/// counts add up to the trials. When every trial has the same revenue there
+/// is one bin around it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Histogram {
+    /// `counts.len() + 1` ascending edges.
+    pub bin_edges: Vec<f64>,
+    /// Trials per bin.
+    pub counts: Vec<u64>,
+}
+
+/// The number of bins a revenue histogram aims for.
+pub const HISTOGRAM_BINS: usize = 60;
 
 /// Mean, standard deviation and percentiles of an amount.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -258,6 +279,7 @@ pub fn summarize(model: &Model, settings: &Settings, mut trials: Trials) -> Summ
 
     trials.revenue.sort_unstable_by(f64::total_cmp);
     let revenue = spread(&trials.revenue);
+    let revenue_histogram = histogram(&trials.revenue, HISTOGRAM_BINS);
     let commit = reached(&trials.revenue, crate::scenario::COMMIT_CONFIDENCE);
     let stretch = reached(&trials.revenue, model.stretch_confidence);
 
@@ -284,6 +306,7 @@ pub fn summarize(model: &Model, settings: &Settings, mut trials: Trials) -> Summ
         p_hit,
         p_hit_se: (p_hit * (1.0 - p_hit) / n as f64).sqrt(),
         revenue,
+        revenue_histogram,
         commit,
         stretch,
         levels,
@@ -671,6 +694,48 @@ fn order_statistics(values: &mut [f64], ranks: &[usize]) -> Vec<f64> {
         .collect()
 }
 
+/// Counts sorted values in about `bins` bins of a round width (see
+/// [`Histogram`]). Empty input gives no bins.
+pub fn histogram(sorted: &[f64], bins: usize) -> Histogram {
+    let (Some(&lo), Some(&hi)) = (sorted.first(), sorted.last()) else {
+        return Histogram {
+            bin_edges: Vec::new(),
+            counts: Vec::new(),
+        };
+    };
+    // A single value gets one bin of a round width around it.
+    let spread = if hi > lo { hi - lo } else { lo.abs().max(1.0) };
+    let width = round_width(spread / bins.max(1) as f64);
+    let first = (lo / width).floor();
+    let n = (((hi / width).floor() - first) as usize + 1).max(1);
+    let bin_edges: Vec<f64> = (0..=n).map(|i| (first + i as f64) * width).collect();
+
+    // One pass over the sorted values: each bin ends where the next starts.
+    let mut counts = vec![0; n];
+    let mut start = 0;
+    for (i, count) in counts.iter_mut().enumerate() {
+        let end = if i + 1 == n {
+            sorted.len()
+        } else {
+            start + sorted[start..].partition_point(|x| *x < bin_edges[i + 1])
+        };
+        *count = (end - start) as u64;
+        start = end;
+    }
+    Histogram { bin_edges, counts }
+}
+
+/// The smallest of 1, 2, 2.5 and 5 times a power of ten that is at least
+/// `x` (> 0).
+pub fn round_width(x: f64) -> f64 {
+    let power = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * power)
+        .find(|w| *w >= x * (1.0 - 1e-12))
+        .unwrap_or(10.0 * power)
+}
+
 /// The type-7 percentile of sorted values (see the module docs).
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let h = (sorted.len() - 1) as f64 * p;
@@ -785,6 +850,43 @@ mod tests {
         assert!((a.mean - b.mean).abs() < 1e-12 && (a.sd - b.sd).abs() < 1e-12);
         let one = spread_unsorted(&mut [7.0]);
         assert_eq!((one.p5, one.p95, one.sd), (7.0, 7.0, 0.0));
+    }
+
+    #[test]
+    fn histogram_bins_are_round_and_hold_every_value() {
+        let x: Vec<f64> = (0..=1000)
+            .map(|i| 1_000_000.0 + 2000.0 * f64::from(i))
+            .collect();
+        let h = histogram(&x, 40);
+        // 2M over 40 bins is 50k a bin, from 1M to 3.05M (3M is in a bin).
+        assert_eq!(h.bin_edges[0], 1_000_000.0);
+        assert_eq!(h.bin_edges[1] - h.bin_edges[0], 50_000.0);
+        assert_eq!(h.counts.len(), 41);
+        assert_eq!(h.bin_edges.len(), h.counts.len() + 1);
+        assert_eq!(h.counts.iter().sum::<u64>(), 1001);
+        // [1M, 1.05M) holds 1M, 1.002M, ..., 1.048M: 25 values.
+        assert_eq!(h.counts[0], 25);
+        assert_eq!(*h.counts.last().unwrap(), 1, "3M alone in the last bin");
+    }
+
+    #[test]
+    fn histogram_of_one_value_has_one_bin_around_it() {
+        let h = histogram(&[250_000.0; 7], 40);
+        assert_eq!(h.counts, vec![7]);
+        assert!(h.bin_edges[0] <= 250_000.0 && 250_000.0 < h.bin_edges[1]);
+        let zero = histogram(&[0.0, 0.0], 40);
+        assert_eq!(zero.counts, vec![2]);
+        assert_eq!(zero.bin_edges, vec![0.0, 0.025]);
+        assert!(histogram(&[], 40).counts.is_empty());
+    }
+
+    #[test]
+    fn round_widths() {
+        assert_eq!(round_width(43_000.0), 50_000.0);
+        assert_eq!(round_width(50_000.0), 50_000.0);
+        assert_eq!(round_width(21_000.0), 25_000.0);
+        assert_eq!(round_width(0.7), 1.0);
+        assert_eq!(round_width(120.0), 200.0);
     }
 
     #[test]

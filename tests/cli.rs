@@ -98,6 +98,8 @@ fn every_bundled_scenario_checks_and_runs() {
             "Commit",
             "Stretch",
             "P50",
+            "Revenue distribution",
+            "◀ ",
             "Activity needed",
         ] {
             assert!(
@@ -132,6 +134,12 @@ fn json_output_has_the_documented_fields() {
     for key in ["mean", "sd", "p5", "p10", "p25", "p50", "p75", "p90", "p95"] {
         assert!(v["revenue"][key].is_number(), "revenue.{key}");
     }
+    let edges = v["revenue_histogram"]["bin_edges"].as_array().unwrap();
+    let counts = v["revenue_histogram"]["counts"].as_array().unwrap();
+    assert_eq!(edges.len(), counts.len() + 1);
+    let total: u64 = counts.iter().map(|c| c.as_u64().unwrap()).sum();
+    assert_eq!(total, 3000, "every trial is in a bin");
+    assert!(v.get("sensitivity").is_none(), "absent unless asked for");
     assert_eq!(v["commit"]["confidence"], json!(0.9));
     assert!(v["commit"]["revenue"].is_number());
     assert_eq!(v["trials"], json!(3000));
@@ -460,4 +468,116 @@ fn a_segment_name_with_a_slash_can_be_correlated() {
     let file = write(&dir, "s.json", &s.to_string());
     let out = revpipe(&["check", &file]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+#[test]
+fn report_writes_one_html_file_beside_the_text_summary() {
+    let dir = scratch("report");
+    let report = dir.join("q1.html");
+    let report_arg = report.to_string_lossy().into_owned();
+    let file = scenario_path("ansoff-quarter.json");
+    let out = revpipe(&["run", &file, "--trials", "2000", "--report", &report_arg]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("P(hit target)"),
+        "the text still prints"
+    );
+    assert!(stderr(&out).contains("q1.html"), "{}", stderr(&out));
+    let html = std::fs::read_to_string(&report).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && html.contains("<svg"));
+    assert!(html.contains("Q1 2027, all four growth motions"));
+    let names: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert_eq!(names.len(), 1, "no temporary file is left: {names:?}");
+
+    // --quiet keeps stderr empty.
+    let out = revpipe(&[
+        "run",
+        &file,
+        "--trials",
+        "2000",
+        "--report",
+        &report_arg,
+        "-q",
+    ]);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "");
+}
+
+#[test]
+fn a_report_in_a_missing_folder_is_refused_before_the_run() {
+    let file = scenario_path("pert-month.json");
+    let out = revpipe(&["run", &file, "--report", "/nonexistent/r.html"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("--report") && err.contains("does not exist"),
+        "{err}"
+    );
+    assert!(stdout(&out).is_empty());
+
+    let dir = scratch("report-folder");
+    let out = revpipe(&["run", &file, "--report", &dir.to_string_lossy()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("is a folder"), "{}", stderr(&out));
+}
+
+#[test]
+fn a_failed_run_leaves_the_last_report_alone() {
+    let dir = scratch("report-kept");
+    let report = write(&dir, "r.html", "the last good report");
+    let file = scenario_path("pert-month.json");
+    let out = revpipe(&["run", &file, "--trials", "0", "--report", &report]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap(),
+        "the last good report"
+    );
+}
+
+/// Runs the binary on a terminal: script(1) gives it one, and copies what
+/// it writes there to its own stdout. `None` where script is missing.
+fn on_a_terminal(args: &[&str]) -> Option<String> {
+    let command = std::iter::once(env!("CARGO_BIN_EXE_revpipe"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &format!("{command} > /dev/null"), "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    assert!(out.status.success(), "{}", stderr(&out));
+    Some(stdout(&out))
+}
+
+#[test]
+fn the_progress_bar_shows_on_a_terminal_only() {
+    // Over a million trials the bar shows at once; this one takes about a
+    // second.
+    let file = scenario_path("pert-month.json");
+    let long = [
+        "run",
+        file.as_str(),
+        "--trials",
+        "1000001",
+        "--threads",
+        "2",
+    ];
+    let out = revpipe(&long);
+    assert!(out.status.success());
+    assert_eq!(stderr(&out), "", "no bar when stderr is a pipe");
+
+    let Some(tty) = on_a_terminal(&long) else {
+        eprintln!("skipped: script(1) is not installed, so no terminal to test on");
+        return;
+    };
+    assert!(tty.contains("simulating"), "no bar on a terminal: {tty:?}");
+    let mut quiet = long.to_vec();
+    quiet.push("--quiet");
+    let tty = on_a_terminal(&quiet).unwrap();
+    assert!(
+        !tty.contains("simulating"),
+        "a bar despite --quiet: {tty:?}"
+    );
 }
