@@ -45,6 +45,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backtest;
 pub mod dist;
 pub mod engine;
 pub mod fit;
