@@ -19,6 +19,8 @@ pub struct Actual {
     pub won_deals: usize,
     /// Of those, deals without an amount (counted as 0).
     pub won_without_amount: usize,
+    /// Deals lost inside the period.
+    pub lost_deals: usize,
 }
 
 /// The closes of an export.
@@ -26,6 +28,8 @@ pub struct Actual {
 pub struct Closes {
     // Close date and amount of each won deal, by date.
     won: Vec<(Date, Option<f64>)>,
+    // Close date of each lost deal, by date.
+    lost: Vec<Date>,
     /// The earliest close date, won or lost.
     pub first_close: Option<Date>,
     /// The latest date anywhere in the deals (created or closed).
@@ -42,6 +46,13 @@ impl Closes {
             .filter_map(|d| Some((d.closed?, d.amount)))
             .collect();
         won.sort_by_key(|w| w.0);
+        let mut lost: Vec<Date> = deals
+            .deals
+            .iter()
+            .filter(|d| d.outcome == Outcome::Lost)
+            .filter_map(|d| d.closed)
+            .collect();
+        lost.sort();
         let closed = deals.deals.iter().filter(|d| d.outcome != Outcome::Open);
         let first_close = closed.filter_map(|d| d.closed).min();
         let latest = deals
@@ -52,6 +63,7 @@ impl Closes {
             .max();
         Closes {
             won,
+            lost,
             first_close,
             latest,
         }
@@ -77,26 +89,40 @@ impl Closes {
         let lo = self.won.partition_point(|w| w.0 < p.start());
         let hi = self.won.partition_point(|w| w.0 <= p.end());
         let inside = &self.won[lo..hi];
+        let lost = self.lost.partition_point(|d| *d <= p.end())
+            - self.lost.partition_point(|d| *d < p.start());
         Some(Actual {
             revenue: inside.iter().filter_map(|w| w.1).sum(),
             won_deals: inside.len(),
             won_without_amount: inside.iter().filter(|w| w.1.is_none()).count(),
+            lost_deals: lost,
         })
+    }
+
+    /// The observed periods before `p`, oldest first, with their actuals.
+    pub fn before(&self, p: Period) -> Vec<(Period, Actual)> {
+        let Some(first) = self.first_close else {
+            return Vec::new();
+        };
+        let mut q = Period::containing(p.kind(), first);
+        let mut out = Vec::new();
+        while q < p {
+            out.extend(self.actual(q).map(|a| (q, a)));
+            q = q.shift(1);
+        }
+        out
     }
 
     /// The mean actual of the observed periods before `p` (the run-rate
     /// target), with their count; `None` when there are none.
     pub fn run_rate(&self, p: Period) -> Option<(f64, usize)> {
-        let first = Period::containing(p.kind(), self.first_close?);
-        let mut q = first;
-        let (mut sum, mut n) = (0.0, 0);
-        while q < p {
-            if let Some(a) = self.actual(q) {
-                sum += a.revenue;
-                n += 1;
-            }
-            q = q.shift(1);
-        }
-        (n > 0).then(|| (sum / n as f64, n))
+        let past = self.before(p);
+        let n = past.len();
+        (n > 0).then(|| {
+            (
+                past.iter().map(|(_, a)| a.revenue).sum::<f64>() / n as f64,
+                n,
+            )
+        })
     }
 }

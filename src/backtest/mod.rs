@@ -47,12 +47,27 @@ pub use period::{Period, PeriodKind};
 pub use report::{Backtest, BaselineScore, Coverage, Forecast, PeriodResult, Scores};
 pub use walk::backtest;
 
-use crate::fit::{Date, FitError, FitOptions, FitReport};
+use crate::fit::{Date, DealFile, FitError, FitOptions, FitReport};
 
 /// A change made to every fitted scenario before it is simulated: a seam
 /// for measuring what a change to the model would do to calibration
-/// (the command line never sets one).
-pub type Adjust = fn(&mut serde_json::Value, &FitReport);
+/// (the command line never sets one; `examples/backtest_fixes.rs` does).
+pub type Adjust = fn(&mut serde_json::Value, &AdjustInput);
+
+/// What an [`Adjust`] may use: only what was known at the period's start.
+#[derive(Debug)]
+pub struct AdjustInput<'a> {
+    /// The period about to be simulated.
+    pub period: Period,
+    /// The fit of its scenario.
+    pub report: &'a FitReport,
+    /// The observed periods before it, oldest first, with their actuals.
+    pub past: Vec<(Period, Actual)>,
+    /// The whole export. Unlike everything above, it holds the future
+    /// too: an adjustment must use only the rows known on
+    /// `period.as_of()` (created, or closed, by then).
+    pub deals: &'a DealFile,
+}
 
 /// What to backtest, and how.
 #[derive(Clone, Debug)]

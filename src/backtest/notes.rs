@@ -43,7 +43,7 @@ pub fn notes(
     let undated = deals.deals.iter().filter(|d| d.created.is_none()).count();
     if undated > 0 {
         notes.push(format!(
-            "{undated} deals have no created date: when they appeared is unknown, so every \
+            "{undated} deal(s) have no created date: when they appeared is unknown, so every \
              backtest fit leaves them out (a won one still counts in its period's actual)"
         ));
     }
@@ -70,8 +70,13 @@ pub fn notes(
     }
     let unpriced: usize = scored.iter().map(|r| r.actual.won_without_amount).sum();
     if unpriced > 0 {
+        let (deals, have) = if unpriced == 1 {
+            ("deal", "has")
+        } else {
+            ("deals", "have")
+        };
         notes.push(format!(
-            "{unpriced} deals won in scored periods have no amount and count as 0 in the actuals"
+            "{unpriced} {deals} won in scored periods {have} no amount, counted as 0 in the actuals"
         ));
     }
     notes

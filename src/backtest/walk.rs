@@ -5,7 +5,7 @@ use super::actual::Closes;
 use super::baseline::{self, Baseline, BaselineValues};
 use super::period::{whole_periods, Period};
 use super::report::{self, Backtest, Forecast, PeriodResult, TargetSource};
-use super::{score, BacktestError, BacktestOptions};
+use super::{score, AdjustInput, BacktestError, BacktestOptions};
 use crate::engine::{self, Settings};
 use crate::fit::{self, DealFile, FitError, FitOptions, HistoryFile, LeadFile};
 use crate::scenario::ScenarioFile;
@@ -160,7 +160,13 @@ impl Walk<'_> {
         };
         let mut scenario = fitted.scenario;
         if let Some(adjust) = self.opts.adjust {
-            adjust(&mut scenario, &fitted.report);
+            let input = AdjustInput {
+                period: p,
+                report: &fitted.report,
+                past: self.closes.before(p),
+                deals: self.deals,
+            };
+            adjust(&mut scenario, &input);
         }
         let model = serde_json::from_value::<ScenarioFile>(scenario)
             .map_err(|e| e.to_string())
