@@ -258,6 +258,15 @@ impl Dist {
         Some(self.domain.shape(v))
     }
 
+    /// Whether the distribution has a density (no point masses): fixed,
+    /// poisson and empirical do not.
+    pub fn is_continuous(&self) -> bool {
+        !matches!(
+            self.kind,
+            Kind::Point(_) | Kind::Poisson(_) | Kind::Empirical(_)
+        )
+    }
+
     /// `Some(mean)` when this is a Poisson distribution. The engine uses it
     /// to thin a Poisson number of leads into a Poisson number of wins in
     /// one draw.
@@ -1880,10 +1889,7 @@ mod tests {
     }
 
     fn is_continuous(d: &Dist) -> bool {
-        !matches!(
-            d.kind,
-            Kind::Point(_) | Kind::Poisson(_) | Kind::Empirical(_)
-        )
+        d.is_continuous()
     }
 
     fn draws(d: &Dist, n: usize, seed: u64) -> Vec<f64> {

@@ -36,14 +36,15 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng;
-use rand_distr::{Binomial, Distribution, Gamma, Poisson};
+use rand_distr::{Binomial, Distribution, Gamma, Poisson, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 use rayon::prelude::*;
 
 use std::borrow::Cow;
 
+use crate::dependence::group_deal_wins;
 use crate::dist::Dist;
-use crate::model::{Input, Model, Segment};
+use crate::model::{Coupling, Input, Model, Segment};
 
 /// The marker for "no lead count up to the cap hits the target".
 pub const NOT_REACHABLE: u32 = u32::MAX;
@@ -51,8 +52,15 @@ pub const NOT_REACHABLE: u32 = u32::MAX;
 /// Trials per block: the unit of parallel work and of summation order.
 const BLOCK: usize = 1024;
 
-/// The lane of the reverse walk's stream (segments use their index).
+/// The lane of the reverse walk's stream (segments use small lanes, two
+/// each: see `parameter_lane` and `event_lane`).
 const WALK_LANE: u64 = 1 << 32;
+/// The lane of the market factor.
+const MARKET_LANE: u64 = WALK_LANE + 1;
+/// The lane of the rank-correlation matrix's normals.
+const MATRIX_LANE: u64 = WALK_LANE + 2;
+/// The lane of the deal groups' shared uniforms.
+const GROUP_LANE: u64 = WALK_LANE + 3;
 
 /// How the reverse solve spreads extra leads over the segments.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -225,6 +233,8 @@ fn with_deal_holds<'m>(model: &'m Model, hold: &[Hold]) -> Cow<'m, Model> {
 struct Simulation<'m> {
     model: &'m Model,
     hold: &'m [Hold],
+    /// Whether trials need their shared latent draws.
+    dependent: bool,
     mix: Vec<f64>,
     solve: Solve,
     lead_cap: u64,
@@ -232,6 +242,8 @@ struct Simulation<'m> {
 
 /// Per-thread buffers, reused across the trials of a block.
 struct Scratch {
+    /// The trial's shared draws (market factor, matrix, deal groups).
+    latent: Latent,
     /// The current segment's parameters, this trial.
     params: Parameters,
     /// `win_from[s]`: the chance a deal at stage `s` wins, this trial.
@@ -262,6 +274,7 @@ impl<'m> Simulation<'m> {
         Simulation {
             model,
             hold: &settings.hold,
+            dependent: model.has_dependence(),
             mix,
             solve: settings.solve,
             lead_cap,
@@ -323,6 +336,7 @@ impl<'m> Simulation<'m> {
         let j = self.model.segments.len();
         let mut totals = self.empty_totals();
         let mut scratch = Scratch {
+            latent: Latent::default(),
             params: Parameters::default(),
             win_from: Vec::new(),
             sizes: vec![Vec::new(); j],
@@ -352,8 +366,18 @@ impl<'m> Simulation<'m> {
         let model = self.model;
         let mut revenue = model.booked;
         let mut base = model.booked;
+        if self.dependent {
+            scratch.latent.draw(model, trial);
+        }
         for (j, segment) in model.segments.iter().enumerate() {
-            draw_parameters(model, j, trial, self.hold, &mut scratch.params);
+            draw_parameters_given(
+                model,
+                j,
+                trial,
+                self.hold,
+                &scratch.latent,
+                &mut scratch.params,
+            );
             let mut rng = stream(model.seed, trial, event_lane(j));
             let out = simulate_segment(segment, &mut rng, scratch, j, &mut totals[j]);
             seg_out[j] = (out.new_revenue + out.open_revenue) as f32;
@@ -424,7 +448,7 @@ impl<'m> Simulation<'m> {
             let taken = &mut scratch.taken[j];
             total += match scratch.sizes[j].get(*taken) {
                 Some(&size) => size,
-                None => self.model.segments[j].deal_size.sample(rng),
+                None => deal_size(&self.model.segments[j], &scratch.latent, rng),
             };
             *taken += 1;
         }
@@ -467,16 +491,42 @@ impl Default for Leads {
 /// The engine calls this for every trial; analyses that need the draws
 /// (rank correlations) call it to replay them exactly.
 pub fn draw_parameters(model: &Model, j: usize, trial: u64, hold: &[Hold], out: &mut Parameters) {
+    let mut latent = Latent::default();
+    if model.has_dependence() {
+        latent.draw(model, trial);
+    }
+    draw_parameters_given(model, j, trial, hold, &latent, out);
+}
+
+/// [`draw_parameters`] with the trial's shared draws already made.
+fn draw_parameters_given(
+    model: &Model,
+    j: usize,
+    trial: u64,
+    hold: &[Hold],
+    latent: &Latent,
+    out: &mut Parameters,
+) {
     let segment = &model.segments[j];
+    let couplings = &segment.couplings;
     let rng = &mut stream(model.seed, trial, parameter_lane(j));
     out.rates.clear();
-    out.rates
-        .extend(segment.rates.iter().map(|d| d.sample(rng)));
-    out.leads = match segment.activity.poisson_mean() {
-        Some(mean) => Leads::Poisson(mean),
-        None => Leads::Count(segment.activity.sample(rng).max(0.0) as u64),
+    for (d, c) in segment.rates.iter().zip(&couplings.rates) {
+        out.rates.push(match c {
+            None => d.sample(rng),
+            Some(c) => latent.value(c, rng),
+        });
+    }
+    out.leads = match (&couplings.activity, segment.activity.poisson_mean()) {
+        (Some(c), _) => Leads::Count(latent.value(c, rng).max(0.0).round() as u64),
+        (None, Some(mean)) => Leads::Poisson(mean),
+        (None, None) => Leads::Count(segment.activity.sample(rng).max(0.0) as u64),
     };
-    out.slippage = segment.slippage.as_ref().map_or(1.0, |d| d.sample(rng));
+    out.slippage = match (&couplings.slippage, &segment.slippage) {
+        (Some(c), _) => latent.value(c, rng),
+        (None, Some(d)) => d.sample(rng),
+        (None, None) => 1.0,
+    };
     for h in hold.iter().filter(|h| h.segment == j) {
         match h.input {
             Input::Rate(s) => out.rates[s] = h.value,
@@ -484,6 +534,65 @@ pub fn draw_parameters(model: &Model, j: usize, trial: u64, hold: &[Hold], out: 
             Input::Slippage => out.slippage = h.value,
             Input::DealSize | Input::Cycle => {}
         }
+    }
+}
+
+/// A trial's shared draws: the market factor, the rank-correlation
+/// matrix's correlated normals, and each deal group's uniform. Each comes
+/// from its own stream of the trial, so adding one leaves the others'
+/// draws alone.
+#[derive(Debug, Clone, Default)]
+pub struct Latent {
+    /// The market factor `M`, a standard normal (0 when unused).
+    market: f64,
+    /// The matrix's correlated standard normals, in its input order.
+    correlated: Vec<f64>,
+    /// Per deal group, its shared uniform `W`.
+    groups: Vec<f64>,
+}
+
+impl Latent {
+    fn draw(&mut self, model: &Model, trial: u64) {
+        let dependence = &model.dependence;
+        self.market = if model.uses_market_factor() {
+            StandardNormal.sample(&mut stream(model.seed, trial, MARKET_LANE))
+        } else {
+            0.0
+        };
+        self.correlated.clear();
+        if let Some(copula) = &dependence.copula {
+            let rng = &mut stream(model.seed, trial, MATRIX_LANE);
+            let draws = (0..copula.len()).map(|_| -> f64 { StandardNormal.sample(&mut *rng) });
+            self.correlated.extend(draws);
+            copula.apply(&mut self.correlated);
+        }
+        self.groups.clear();
+        if !dependence.groups.is_empty() {
+            let rng = &mut stream(model.seed, trial, GROUP_LANE);
+            let draws = (0..dependence.groups.len()).map(|_| rng.random::<f64>());
+            self.groups.extend(draws);
+        }
+    }
+
+    /// A coupled input's value: its latent normal is
+    /// `l M + sqrt(1 - l^2) e`, with `e` its matrix normal or, outside the
+    /// matrix, a fresh standard normal from `rng`.
+    fn value(&self, c: &Coupling, rng: &mut Pcg64Mcg) -> f64 {
+        let own = match c.copula {
+            Some(k) => self.correlated[k],
+            None => StandardNormal.sample(rng),
+        };
+        let z = c.loading * self.market + (1.0 - c.loading * c.loading).sqrt() * own;
+        c.map.value(z)
+    }
+}
+
+/// One deal size: from the market-coupled map when the segment's sizes
+/// load on the market, a plain draw otherwise.
+fn deal_size(segment: &Segment, latent: &Latent, rng: &mut Pcg64Mcg) -> f64 {
+    match &segment.couplings.deal_size {
+        None => segment.deal_size.sample(rng),
+        Some(c) => latent.value(c, rng),
     }
 }
 
@@ -537,7 +646,8 @@ fn simulate_segment(
     };
     let sizes = &mut scratch.sizes[j];
     sizes.clear();
-    sizes.extend((0..wins).map(|_| segment.deal_size.sample(rng)));
+    let latent = &scratch.latent;
+    sizes.extend((0..wins).map(|_| deal_size(segment, latent, rng)));
     let new_revenue: f64 = sizes.iter().sum();
 
     // Open deals: one uniform each against win-and-close-in-time, without
@@ -548,6 +658,15 @@ fn simulate_segment(
         let wins = rng.random::<f64>() < scratch.win_from[deal.stage] * deal.close;
         open_revenue += f64::from(u8::from(wins)) * deal.amount;
         open_won += u32::from(wins);
+    }
+    // Deals in a group share the group's rate in this trial.
+    for g in &segment.grouped_slots {
+        let p = scratch.win_from[g.slot.stage] * g.slot.close;
+        let u = rng.random::<f64>();
+        if group_deal_wins(p, g.correlation, scratch.latent.groups[g.group], u) {
+            open_revenue += g.slot.amount;
+            open_won += 1;
+        }
     }
     open_revenue *= slip;
 

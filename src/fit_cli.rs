@@ -72,9 +72,19 @@ pub struct ChoiceArgs {
     /// lognormal, gamma, or empirical.
     #[arg(long, default_value = "auto", help_heading = "Fit choices")]
     deal_size: String,
-    /// Open deals older than any closed deal's cycle: lost, open or drop.
+    /// Open deals older than any closed deal's cycle: lost, open, drop, or
+    /// decay (kept open, and the scenario's slip rule halves their chance
+    /// of closing every --stale-half-life days past the stale age).
     #[arg(long, default_value = "lost", help_heading = "Fit choices")]
     stale: String,
+    /// With --stale decay: days over which a stale deal's chance halves.
+    #[arg(
+        long,
+        default_value_t = 30,
+        value_name = "DAYS",
+        help_heading = "Fit choices"
+    )]
+    stale_half_life: u32,
     /// Age in days past which an open deal is stale (default: the longest
     /// cycle of any closed deal).
     #[arg(long, value_name = "DAYS", help_heading = "Fit choices")]
@@ -200,6 +210,7 @@ impl ChoiceArgs {
             deal_size: flag("deal-size", self.deal_size.parse::<SizeChoice>())?,
             stale: flag("stale", self.stale.parse::<StaleRule>())?,
             stale_after_days: self.stale_after,
+            stale_half_life_days: self.stale_half_life,
             stages: input.stages(),
             ansoff,
             ..FitOptions::default()

@@ -46,6 +46,7 @@
 #![warn(missing_docs)]
 
 pub mod backtest;
+pub mod dependence;
 pub mod dist;
 pub mod engine;
 pub mod fit;

@@ -106,11 +106,9 @@ fn main() -> ExitCode {
     }
 }
 
+/// Loads a scenario; every failure to do so is bad input (exit 2).
 fn load(file: &std::path::Path) -> Result<Model, Failure> {
-    scenario::load(file).map_err(|e| match e {
-        scenario::ScenarioError::Io { .. } => Failure::Input(e.to_string()),
-        _ => Failure::Input(e.to_string()),
-    })
+    scenario::load(file).map_err(|e| Failure::Input(e.to_string()))
 }
 
 /// Fits and writes the scenario; the report goes to stderr. Any failure

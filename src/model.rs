@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::dependence::{Copula, LatentMap};
 use crate::dist::Dist;
 
 /// The four growth motions of the Ansoff matrix.
@@ -69,6 +70,8 @@ pub struct Model {
     pub stretch_confidence: f64,
     /// The growth motions.
     pub segments: Vec<Segment>,
+    /// Dependence between inputs and between open deals.
+    pub dependence: Dependence,
 }
 
 impl Model {
@@ -81,31 +84,33 @@ impl Model {
     /// not have (a rate past its last stage).
     pub fn with_input(&self, segment: usize, input: Input, dist: Dist) -> Model {
         let mut model = self.clone();
-        let s = &self.segments[segment];
-        let (mut rates, mut activity, mut deal_size) =
-            (s.rates.clone(), s.activity.clone(), s.deal_size.clone());
-        let (mut cycle, mut slippage) = (s.cycle.clone(), s.slippage.clone());
+        let s = &mut model.segments[segment];
         match input {
-            Input::Rate(k) => rates[k] = dist,
-            Input::Activity => activity = dist,
-            Input::DealSize => deal_size = dist,
-            Input::Cycle => cycle = Some(dist),
-            Input::Slippage => slippage = Some(dist),
+            Input::Rate(k) => s.rates[k] = dist,
+            Input::Activity => s.activity = dist,
+            Input::DealSize => s.deal_size = dist,
+            Input::Cycle => s.cycle = Some(dist),
+            Input::Slippage => s.slippage = Some(dist),
         }
-        model.segments[segment] = Segment::new(
-            s.name.clone(),
-            s.ansoff,
-            s.stages.clone(),
-            rates,
-            activity,
-            deal_size,
-            cycle,
-            slippage,
-            s.capacity,
-            s.open.clone(),
-            self.period_days,
-        );
+        s.derive(self.period_days, &self.dependence, segment);
         model
+    }
+
+    /// Whether any input or open deal depends on another.
+    pub fn has_dependence(&self) -> bool {
+        self.dependence.copula.is_some()
+            || !self.dependence.groups.is_empty()
+            || self.segments.iter().any(|s| s.couplings.any())
+    }
+
+    /// Whether any input loads on the market factor.
+    pub fn uses_market_factor(&self) -> bool {
+        let loaded = |l: &Loadings| {
+            [l.rates, l.activity, l.deal_size, l.slippage]
+                .iter()
+                .any(|x| *x != 0.0)
+        };
+        self.segments.iter().any(|s| loaded(&s.market))
     }
 
     /// Leads planned across all segments (the sum of activity means).
@@ -173,6 +178,10 @@ pub struct OpenDeal {
     pub amount: f64,
     /// Days since it entered the funnel.
     pub age_days: f64,
+    /// The index of its deal group, if any.
+    pub group: Option<usize>,
+    /// How many times its close date has moved out before.
+    pub slips: u32,
 }
 
 /// One growth motion: its funnel, activity, sizes, timing and open deals.
@@ -207,8 +216,161 @@ pub struct Segment {
     /// Per open deal, the chance that it closes inside the period if it
     /// wins: `P(C <= age + L | C > age)`; 1 without timing.
     pub open_in_period: Vec<f64>,
-    /// What the engine needs of each open deal, packed for its inner loop.
+    /// What the engine needs of each open deal outside any deal group,
+    /// packed for its inner loop.
     pub open_slots: Vec<OpenSlot>,
+    /// Open deals in a deal group.
+    pub grouped_slots: Vec<GroupedSlot>,
+    /// Loadings on the shared market factor.
+    pub market: Loadings,
+    /// How open deals slip and go stale.
+    pub slip: Slip,
+    /// Inputs drawn through their latent normal (market factor or matrix).
+    pub couplings: Couplings,
+}
+
+/// An open deal of a deal group, as the engine reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GroupedSlot {
+    /// The deal.
+    pub slot: OpenSlot,
+    /// The index of its group.
+    pub group: usize,
+    /// The group's correlation between deals.
+    pub correlation: f64,
+}
+
+/// A segment's loadings on the market factor, each in [-1, 1].
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Loadings {
+    /// Every conversion rate.
+    pub rates: f64,
+    /// New leads.
+    pub activity: f64,
+    /// Each deal's size.
+    pub deal_size: f64,
+    /// The slippage factor.
+    pub slippage: f64,
+}
+
+/// How open deals slip and go stale.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Slip {
+    /// The factor on the chance of closing per past slip, by stage index
+    /// (one entry per stage).
+    pub per_slip: Vec<f64>,
+    /// Past this age a deal decays towards lost...
+    pub stale_after_days: Option<f64>,
+    /// ...halving its chance every this many days.
+    pub stale_half_life_days: f64,
+}
+
+impl Default for Slip {
+    fn default() -> Self {
+        Slip {
+            per_slip: Vec::new(),
+            stale_after_days: None,
+            stale_half_life_days: f64::INFINITY,
+        }
+    }
+}
+
+impl Slip {
+    /// The factor on a deal's chance of closing in the period:
+    /// `per_slip ^ slips`, times `0.5 ^ ((age - stale_after) / half_life)`
+    /// past the stale age.
+    pub fn factor(&self, deal: &OpenDeal) -> f64 {
+        let per_slip = self.per_slip.get(deal.stage).copied().unwrap_or(1.0);
+        let slipped = per_slip.powi(deal.slips as i32);
+        let stale = match self.stale_after_days {
+            Some(after) if deal.age_days > after => {
+                0.5f64.powf((deal.age_days - after) / self.stale_half_life_days)
+            }
+            _ => 1.0,
+        };
+        slipped * stale
+    }
+}
+
+/// Dependence across the model.
+#[derive(Debug, Clone, Default)]
+pub struct Dependence {
+    /// The rank-correlated inputs, in the matrix's order: (segment, input).
+    pub correlated: Vec<(usize, Input)>,
+    /// The copula of the rank-correlation matrix.
+    pub copula: Option<Copula>,
+    /// Groups of open deals that share a rate.
+    pub groups: Vec<DealGroup>,
+}
+
+/// A group of open deals whose outcomes are correlated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DealGroup {
+    /// Its name.
+    pub name: String,
+    /// The correlation between two of its deals' outcomes, in [0, 1).
+    pub correlation: f64,
+}
+
+/// How an input is drawn when it depends on others: through its latent
+/// normal `loading * M + sqrt(1 - loading^2) * e`, with `e` the matrix's
+/// correlated normal when it is in the matrix, its own otherwise.
+#[derive(Debug, Clone)]
+pub struct Coupling {
+    /// Its loading on the market factor.
+    pub loading: f64,
+    /// Its index in the rank-correlation matrix.
+    pub copula: Option<usize>,
+    /// Its value as a function of its latent normal.
+    pub map: LatentMap,
+}
+
+/// The couplings of a segment's inputs; `None` for an input drawn on its
+/// own.
+#[derive(Debug, Clone, Default)]
+pub struct Couplings {
+    /// Per conversion rate.
+    pub rates: Vec<Option<Coupling>>,
+    /// New leads.
+    pub activity: Option<Coupling>,
+    /// Each deal's size.
+    pub deal_size: Option<Coupling>,
+    /// The slippage factor.
+    pub slippage: Option<Coupling>,
+}
+
+impl Couplings {
+    fn of(segment: &Segment, dependence: &Dependence, index: usize) -> Couplings {
+        let coupling = |input: Input, loading: f64| -> Option<Coupling> {
+            let dist = segment.input(input)?;
+            let copula = dependence
+                .correlated
+                .iter()
+                .position(|&(j, i)| j == index && i == input);
+            (loading != 0.0 || copula.is_some()).then(|| Coupling {
+                loading,
+                copula,
+                map: LatentMap::new(dist),
+            })
+        };
+        let m = segment.market;
+        Couplings {
+            rates: (0..segment.rates.len())
+                .map(|k| coupling(Input::Rate(k), m.rates))
+                .collect(),
+            activity: coupling(Input::Activity, m.activity),
+            deal_size: coupling(Input::DealSize, m.deal_size),
+            slippage: coupling(Input::Slippage, m.slippage),
+        }
+    }
+
+    /// Whether any input is coupled.
+    pub fn any(&self) -> bool {
+        self.rates.iter().any(Option::is_some)
+            || self.activity.is_some()
+            || self.deal_size.is_some()
+            || self.slippage.is_some()
+    }
 }
 
 /// An open deal as the engine's inner loop reads it.
@@ -238,29 +400,8 @@ impl Segment {
         open: Vec<OpenDeal>,
         period_days: f64,
     ) -> Segment {
-        let in_period = cycle
-            .as_ref()
-            .map_or(1.0, |c| in_period_chance(c, period_days));
-        let open_in_period = open
-            .iter()
-            .map(|d| {
-                cycle
-                    .as_ref()
-                    .map_or(1.0, |c| open_close_chance(c, d.age_days, period_days))
-            })
-            .collect::<Vec<f64>>();
-        let open_slots = open
-            .iter()
-            .zip(&open_in_period)
-            .map(|(d, &close)| OpenSlot {
-                stage: d.stage,
-                amount: d.amount,
-                close,
-            })
-            .collect();
-        Segment {
+        let mut segment = Segment {
             planned_leads: activity.mean(),
-            open_slots,
             name,
             ansoff,
             stages,
@@ -271,9 +412,60 @@ impl Segment {
             slippage,
             capacity,
             open,
-            in_period,
-            open_in_period,
+            market: Loadings::default(),
+            slip: Slip::default(),
+            in_period: 1.0,
+            open_in_period: Vec::new(),
+            open_slots: Vec::new(),
+            grouped_slots: Vec::new(),
+            couplings: Couplings::default(),
+        };
+        segment.derive(period_days, &Dependence::default(), 0);
+        segment
+    }
+
+    /// Computes everything that follows from the segment's inputs: the
+    /// close-in-period chances (with slip and staleness), the engine's
+    /// packed open deals, and the couplings of inputs that move with the
+    /// market factor or the rank-correlation matrix. `index` is the
+    /// segment's position in the model (the matrix names inputs by it).
+    pub fn derive(&mut self, period_days: f64, dependence: &Dependence, index: usize) {
+        self.planned_leads = self.activity.mean();
+        self.in_period = self
+            .cycle
+            .as_ref()
+            .map_or(1.0, |c| in_period_chance(c, period_days));
+        self.open_in_period = self
+            .open
+            .iter()
+            .map(|d| {
+                let timing = self
+                    .cycle
+                    .as_ref()
+                    .map_or(1.0, |c| open_close_chance(c, d.age_days, period_days));
+                timing * self.slip.factor(d)
+            })
+            .collect();
+        self.open_slots.clear();
+        self.grouped_slots.clear();
+        for (d, &close) in self.open.iter().zip(&self.open_in_period) {
+            let slot = OpenSlot {
+                stage: d.stage,
+                amount: d.amount,
+                close,
+            };
+            // Segment::new derives before the model's groups are known; the
+            // model's validation derives again with them.
+            match d.group.and_then(|g| Some((g, dependence.groups.get(g)?))) {
+                Some((group, g)) => self.grouped_slots.push(GroupedSlot {
+                    slot,
+                    group,
+                    correlation: g.correlation,
+                }),
+                None => self.open_slots.push(slot),
+            }
         }
+        self.couplings = Couplings::of(self, dependence, index);
     }
 
     /// The distribution of one input, when the segment has it.

@@ -12,8 +12,11 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::dependence::Copula;
 use crate::dist::{Dist, DistError, Domain};
-use crate::model::{Ansoff, Capacity, Model, OpenDeal, Segment};
+use crate::model::{
+    Ansoff, Capacity, DealGroup, Dependence, Input, Loadings, Model, OpenDeal, Segment, Slip,
+};
 
 /// Trials run when a scenario names none.
 pub const DEFAULT_TRIALS: u64 = 100_000;
@@ -55,6 +58,87 @@ pub struct ScenarioFile {
     pub stretch_confidence: Option<f64>,
     /// The growth motions, each with its own funnel.
     pub segments: Vec<SegmentFile>,
+    /// Rank correlations between inputs, and groups of open deals that win
+    /// or lose together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependence: Option<DependenceFile>,
+}
+
+/// Dependence across the scenario, as written.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DependenceFile {
+    /// A rank-correlation matrix over named per-trial inputs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rank_correlation: Option<RankCorrelationFile>,
+    /// Groups of open deals that share a rate.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deal_groups: Vec<DealGroupFile>,
+}
+
+/// A rank-correlation matrix as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RankCorrelationFile {
+    /// The inputs, as `SEGMENT/activity`, `SEGMENT/slippage` or
+    /// `SEGMENT/rate:STAGE` (the rate from STAGE to the next).
+    pub inputs: Vec<String>,
+    /// Spearman rank correlations, one row per input.
+    pub matrix: Vec<Vec<f64>>,
+    /// Shrink an invalid matrix towards independence instead of refusing it.
+    #[serde(default)]
+    pub repair: bool,
+}
+
+/// A group of open deals as written.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DealGroupFile {
+    /// The name open deals refer to in their `group`.
+    pub name: String,
+    /// The correlation between two deals' outcomes, in [0, 1).
+    pub correlation: f64,
+}
+
+/// A segment's loadings on the shared market factor, each in [-1, 1].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MarketFile {
+    /// Every stage's conversion rate.
+    #[serde(default)]
+    pub rates: f64,
+    /// The number of new leads.
+    #[serde(default)]
+    pub activity: f64,
+    /// Each won deal's size.
+    #[serde(default)]
+    pub deal_size: f64,
+    /// The open-pipeline slippage factor.
+    #[serde(default)]
+    pub slippage: f64,
+}
+
+/// How a segment's open deals slip, as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlipFile {
+    /// For each time a deal's close date has moved out before, its chance
+    /// of closing in this period is multiplied by this factor, in [0, 1].
+    #[serde(default = "one")]
+    pub per_slip: f64,
+    /// The same factor for particular stages (by stage name).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub stage_per_slip: std::collections::BTreeMap<String, f64>,
+    /// Deals older than this many days decay towards lost...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_after_days: Option<f64>,
+    /// ...halving their chance every this many days past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stale_half_life_days: Option<f64>,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// One segment (growth motion) as written.
@@ -88,6 +172,12 @@ pub struct SegmentFile {
     /// A factor in [0, 1] on open-deal revenue, drawn once per trial.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub slippage: Option<Value>,
+    /// Loadings on the shared market factor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub market: Option<MarketFile>,
+    /// How open deals slip and go stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slip: Option<SlipFile>,
 }
 
 /// One funnel stage as written.
@@ -125,6 +215,16 @@ pub struct OpenDealFile {
     pub amount: f64,
     /// Days since the deal entered the funnel.
     pub age_days: f64,
+    /// The deal group it belongs to (see `dependence.deal_groups`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// How many times its close date has moved out before.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub slips: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 fn default_currency() -> String {
@@ -255,6 +355,9 @@ impl ScenarioFile {
                 "is empty; a scenario needs at least one segment",
             ));
         }
+        let dependence_file = self.dependence.clone().unwrap_or_default();
+        let groups = deal_groups(&dependence_file.deal_groups)?;
+        let group_names: Vec<&str> = groups.iter().map(|g| g.name.as_str()).collect();
         let mut segments = Vec::with_capacity(self.segments.len());
         for (i, seg) in self.segments.iter().enumerate() {
             let path = format!("segments[{i}]");
@@ -265,9 +368,22 @@ impl ScenarioFile {
                 );
                 return Err(field(format!("{path}.name"), msg));
             }
-            segments.push(seg.validate(&path, period_days, base)?);
+            segments.push(seg.validate(&path, period_days, base, &group_names)?);
+        }
+        let (correlated, copula) = match &dependence_file.rank_correlation {
+            Some(rc) => rank_correlation(rc, &segments)?,
+            None => (Vec::new(), None),
+        };
+        let dependence = Dependence {
+            correlated,
+            copula,
+            groups,
+        };
+        for (i, segment) in segments.iter_mut().enumerate() {
+            segment.derive(period_days, &dependence, i);
         }
         Ok(Model {
+            dependence,
             name: self.name.clone(),
             currency: self.currency.clone(),
             period_days,
@@ -283,7 +399,13 @@ impl ScenarioFile {
 }
 
 impl SegmentFile {
-    fn validate(&self, path: &str, period_days: f64, base: &Path) -> Result<Segment, FieldError> {
+    fn validate(
+        &self,
+        path: &str,
+        period_days: f64,
+        base: &Path,
+        groups: &[&str],
+    ) -> Result<Segment, FieldError> {
         let stages = self.stage_names(path)?;
         let rates = self.rates(path)?;
         let activity = Dist::parse(&self.activity, &format!("{path}.activity"), Domain::Count)?;
@@ -303,8 +425,19 @@ impl SegmentFile {
             .as_ref()
             .map(|c| c.validate(&format!("{path}.capacity"), period_days))
             .transpose()?;
-        let open = self.open_deals(path, &stages, base)?;
-        Ok(Segment::new(
+        let open = self.open_deals(path, &stages, base, groups)?;
+        let market = self
+            .market
+            .map(|m| m.validate(&format!("{path}.market")))
+            .transpose()?
+            .unwrap_or_default();
+        let slip = self
+            .slip
+            .as_ref()
+            .map(|s| s.validate(&format!("{path}.slip"), &stages))
+            .transpose()?
+            .unwrap_or_default();
+        let mut segment = Segment::new(
             self.name.clone(),
             self.ansoff,
             stages,
@@ -316,7 +449,10 @@ impl SegmentFile {
             capacity,
             open,
             period_days,
-        ))
+        );
+        segment.market = market;
+        segment.slip = slip;
+        Ok(segment)
     }
 
     fn stage_names(&self, path: &str) -> Result<Vec<String>, FieldError> {
@@ -365,19 +501,20 @@ impl SegmentFile {
         path: &str,
         stages: &[String],
         base: &Path,
+        groups: &[&str],
     ) -> Result<Vec<OpenDeal>, FieldError> {
         let mut deals = Vec::new();
         if let Some(list) = &self.open_pipeline {
             for (k, deal) in list.iter().enumerate() {
                 let at = format!("{path}.open_pipeline[{k}]");
-                deals.push(deal.validate(&at, stages)?);
+                deals.push(deal.validate(&at, stages, groups)?);
             }
         }
         if let Some(name) = &self.open_pipeline_csv {
             let at = format!("{path}.open_pipeline_csv");
             for (line, deal) in read_pipeline_csv(&base.join(name), &at)? {
                 let at = format!("{at} ({name}, line {line})");
-                deals.push(deal.validate(&at, stages)?);
+                deals.push(deal.validate(&at, stages, groups)?);
             }
         }
         Ok(deals)
@@ -396,7 +533,12 @@ impl CapacityFile {
 }
 
 impl OpenDealFile {
-    fn validate(&self, path: &str, stages: &[String]) -> Result<OpenDeal, FieldError> {
+    fn validate(
+        &self,
+        path: &str,
+        stages: &[String],
+        groups: &[&str],
+    ) -> Result<OpenDeal, FieldError> {
         let Some(stage) = stages.iter().position(|s| *s == self.stage) else {
             let msg = format!(
                 "{:?} is not a stage of this segment; valid: {}",
@@ -414,17 +556,33 @@ impl OpenDealFile {
         }
         let amount = non_negative(&format!("{path}.amount"), self.amount)?;
         let age_days = non_negative(&format!("{path}.age_days"), self.age_days)?;
+        let group = match &self.group {
+            None => None,
+            Some(name) => Some(groups.iter().position(|g| g == name).ok_or_else(|| {
+                let valid = if groups.is_empty() {
+                    "the scenario declares no dependence.deal_groups".to_string()
+                } else {
+                    format!("valid: {}", groups.join(", "))
+                };
+                field(
+                    format!("{path}.group"),
+                    format!("{name:?} is not a deal group; {valid}"),
+                )
+            })?),
+        };
         Ok(OpenDeal {
             id: self.id.clone(),
             stage,
             amount,
             age_days,
+            group,
+            slips: self.slips,
         })
     }
 }
 
 /// Reads open deals from a CSV with a header naming `stage`, `amount`,
-/// `age_days` and optionally `id`, in any order. Returns each deal with its
+/// `age_days` and optionally `id`, `group` and `slips`, in any order. Returns each deal with its
 /// line number.
 fn read_pipeline_csv(file: &Path, at: &str) -> Result<Vec<(u64, OpenDealFile)>, FieldError> {
     let shown = file.display();
@@ -451,6 +609,8 @@ fn read_pipeline_csv(file: &Path, at: &str) -> Result<Vec<(u64, OpenDealFile)>, 
         return Err(field(at, msg));
     };
     let id = column("id");
+    let group = column("group");
+    let slips = column("slips");
     let mut deals = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| field(at, format!("{shown}: {e}")))?;
@@ -467,10 +627,173 @@ fn read_pipeline_csv(file: &Path, at: &str) -> Result<Vec<(u64, OpenDealFile)>, 
             stage: record.get(stage).unwrap_or("").to_string(),
             amount: number(amount, "amount")?,
             age_days: number(age, "age_days")?,
+            group: group
+                .and_then(|c| record.get(c))
+                .filter(|g| !g.is_empty())
+                .map(str::to_string),
+            slips: match slips.and_then(|c| record.get(c)).filter(|t| !t.is_empty()) {
+                None => 0,
+                Some(text) => text.parse::<u32>().map_err(|_| {
+                    let msg = format!(
+                        "{shown}, line {line}: slips {text:?} is not a whole number of 0 or more"
+                    );
+                    field(at, msg)
+                })?,
+            },
         };
         deals.push((line, deal));
     }
     Ok(deals)
+}
+
+impl MarketFile {
+    fn validate(&self, path: &str) -> Result<Loadings, FieldError> {
+        let loading = |name: &str, value: f64| -> Result<f64, FieldError> {
+            if value.is_finite() && (-1.0..=1.0).contains(&value) {
+                Ok(value)
+            } else {
+                let msg = format!("{value} is not a loading; use a number from -1 to 1 (0: independent of the market)");
+                Err(field(format!("{path}.{name}"), msg))
+            }
+        };
+        Ok(Loadings {
+            rates: loading("rates", self.rates)?,
+            activity: loading("activity", self.activity)?,
+            deal_size: loading("deal_size", self.deal_size)?,
+            slippage: loading("slippage", self.slippage)?,
+        })
+    }
+}
+
+impl SlipFile {
+    fn validate(&self, path: &str, stages: &[String]) -> Result<Slip, FieldError> {
+        let unit = |at: String, value: f64| -> Result<f64, FieldError> {
+            if value.is_finite() && (0.0..=1.0).contains(&value) {
+                Ok(value)
+            } else {
+                Err(field(at, format!("{value} is not a factor in [0, 1]")))
+            }
+        };
+        let base = unit(format!("{path}.per_slip"), self.per_slip)?;
+        let mut per_slip = vec![base; stages.len()];
+        for (name, &value) in &self.stage_per_slip {
+            let at = format!("{path}.stage_per_slip.{name}");
+            let Some(k) = stages[..stages.len() - 1].iter().position(|s| s == name) else {
+                let msg = format!(
+                    "{name:?} is not an open stage of this segment; valid: {}",
+                    stages[..stages.len() - 1].join(", ")
+                );
+                return Err(field(at, msg));
+            };
+            per_slip[k] = unit(at, value)?;
+        }
+        let (after, half_life) = match (self.stale_after_days, self.stale_half_life_days) {
+            (None, None) => (None, f64::INFINITY),
+            (Some(a), Some(h)) => (
+                Some(non_negative(&format!("{path}.stale_after_days"), a)?),
+                positive(&format!("{path}.stale_half_life_days"), h)?,
+            ),
+            _ => {
+                let msg =
+                    "stale_after_days and stale_half_life_days go together: give both, or neither";
+                return Err(field(path, msg));
+            }
+        };
+        Ok(Slip {
+            per_slip,
+            stale_after_days: after,
+            stale_half_life_days: half_life,
+        })
+    }
+}
+
+fn deal_groups(groups: &[DealGroupFile]) -> Result<Vec<DealGroup>, FieldError> {
+    let mut out: Vec<DealGroup> = Vec::with_capacity(groups.len());
+    for (i, g) in groups.iter().enumerate() {
+        let at = format!("dependence.deal_groups[{i}]");
+        if out.iter().any(|o| o.name == g.name) {
+            return Err(field(
+                format!("{at}.name"),
+                format!("{:?} appears twice; group names must be unique", g.name),
+            ));
+        }
+        let c = g.correlation;
+        if !(c.is_finite() && (0.0..1.0).contains(&c)) {
+            let msg = format!("{c} is not a correlation between deals; use a number from 0 (independent) up to, not including, 1");
+            return Err(field(format!("{at}.correlation"), msg));
+        }
+        out.push(DealGroup {
+            name: g.name.clone(),
+            correlation: c,
+        });
+    }
+    Ok(out)
+}
+
+type Correlated = (Vec<(usize, Input)>, Option<Copula>);
+
+fn rank_correlation(
+    rc: &RankCorrelationFile,
+    segments: &[Segment],
+) -> Result<Correlated, FieldError> {
+    let at = "dependence.rank_correlation";
+    let mut inputs = Vec::with_capacity(rc.inputs.len());
+    for (k, name) in rc.inputs.iter().enumerate() {
+        let path = format!("{at}.inputs[{k}]");
+        let input = resolve_input(name, segments).map_err(|m| field(&path, m))?;
+        if inputs.contains(&input) {
+            return Err(field(path, format!("{name:?} is named twice")));
+        }
+        let (j, which) = input;
+        if segments[j]
+            .input(which)
+            .is_none_or(|d| d.fixed_value().is_some())
+        {
+            return Err(field(
+                path,
+                format!("{name:?} is a fixed value; only uncertain inputs can be correlated"),
+            ));
+        }
+        inputs.push(input);
+    }
+    let copula = Copula::new(&rc.matrix, inputs.len(), rc.repair)
+        .map_err(|e| field(format!("{at}.matrix"), e.to_string()))?;
+    Ok((inputs, Some(copula)))
+}
+
+/// Resolves `SEGMENT/activity`, `SEGMENT/slippage` or `SEGMENT/rate:STAGE`.
+fn resolve_input(name: &str, segments: &[Segment]) -> Result<(usize, Input), String> {
+    let form = "name inputs as SEGMENT/activity, SEGMENT/slippage or SEGMENT/rate:STAGE";
+    let Some((seg, what)) = name.rsplit_once('/') else {
+        return Err(format!("{name:?} has no '/'; {form}"));
+    };
+    let Some(j) = segments.iter().position(|s| s.name == seg) else {
+        let names: Vec<String> = segments.iter().map(|s| format!("{:?}", s.name)).collect();
+        return Err(format!(
+            "{seg:?} is not a segment; valid: {}",
+            names.join(", ")
+        ));
+    };
+    let segment = &segments[j];
+    let input = match what {
+        "activity" => Input::Activity,
+        "slippage" if segment.slippage.is_some() => Input::Slippage,
+        "slippage" => return Err(format!("segment {seg:?} has no slippage")),
+        _ => match what.strip_prefix("rate:") {
+            Some(stage) => {
+                let open = &segment.stages[..segment.stages.len() - 1];
+                let k = open.iter().position(|s| s == stage).ok_or_else(|| {
+                    format!(
+                        "{stage:?} is not a stage with a rate in {seg:?}; valid: {}",
+                        open.join(", ")
+                    )
+                })?;
+                Input::Rate(k)
+            }
+            None => return Err(format!("{what:?} is not an input; {form}")),
+        },
+    };
+    Ok((j, input))
 }
 
 fn finite(path: &str, value: f64) -> Result<f64, FieldError> {

@@ -419,6 +419,13 @@ fn warnings(model: &Model, solve: &SolveInfo) -> Vec<String> {
             ));
         }
     }
+    if let Some(copula) = model.dependence.copula.as_ref().filter(|c| c.shrink > 0.0) {
+        out.push(format!(
+            "the rank-correlation matrix was not valid and was shrunk towards independence by {:.3}              (every correlation multiplied by {:.3}), as \"repair\": true asked",
+            copula.shrink,
+            1.0 - copula.shrink
+        ));
+    }
     let top = model.confidence.iter().copied().fold(0.0, f64::max);
     if solve.p_reachable < top {
         out.push(format!(

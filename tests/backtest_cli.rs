@@ -146,7 +146,7 @@ fn bad_input_exits_2_and_names_the_problem() {
         (vec!["--target", "-5"], "target = -5: a number >= 0"),
         (
             vec!["--stale", "maybe"],
-            "--stale: \"maybe\": expected lost, open or drop",
+            "--stale: \"maybe\": expected lost, open",
         ),
     ];
     for (extra, want) in cases {

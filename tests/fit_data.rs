@@ -95,6 +95,24 @@ fn maven_sales_pipeline() {
     let seg = &fitted.report.segments[0];
     assert!(close(seg.closed_win_rate.unwrap(), 4238.0 / 6711.0));
     assert_eq!(seg.open.count, 2089);
+
+    // Decay keeps them open too, and writes the slip rule that makes
+    // them decay towards lost past 138 days.
+    let fitted = fit::fit(&deals, None, None, &opts(StaleRule::Decay)).unwrap();
+    assert_eq!(fitted.report.segments[0].open.count, 2089);
+    let slip = &fitted.scenario["segments"][0]["slip"];
+    assert_eq!(slip["stale_after_days"], serde_json::json!(138));
+    assert_eq!(slip["stale_half_life_days"], serde_json::json!(30));
+    let model = revpipe::scenario::parse_str(&fitted.scenario.to_string())
+        .unwrap()
+        .validate(std::path::Path::new("."))
+        .unwrap();
+    let decayed = model.segments[0]
+        .open_in_period
+        .iter()
+        .filter(|q| **q < 1.0)
+        .count();
+    assert!(decayed >= 1291, "{decayed} open deals decay");
 }
 
 #[test]

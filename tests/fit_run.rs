@@ -100,3 +100,52 @@ fn salesforce_fit_then_run() {
     assert!((median / 394_430.0 - 1.0).abs() < 0.1, "{median}");
     assert!(result.p_hit > 0.0, "{}", result.p_hit);
 }
+
+/// A failed `fit` leaves every existing file as it was (regression: the
+/// scenario used to be replaced, then deleted, when the report could not
+/// be written).
+#[test]
+fn a_failed_report_write_keeps_the_old_scenario() {
+    let Some(file) = data("maven-crm-sales-opportunities/sales_pipeline.csv") else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("revpipe-fit-keep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keep = dir.join("keep.json");
+    std::fs::write(&keep, "GOOD").unwrap();
+    let fit = |extra: &[&str]| {
+        let mut args = vec!["fit".to_string(), file.display().to_string()];
+        args.extend(
+            [
+                "--target",
+                "3000000",
+                "--period-days",
+                "90",
+                "--force",
+                "-o",
+            ]
+            .map(String::from),
+        );
+        args.push(keep.display().to_string());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        std::process::Command::new(env!("CARGO_BIN_EXE_revpipe"))
+            .args(&args)
+            .output()
+            .unwrap()
+    };
+    let missing = dir.join("no-such-dir/r.json");
+    let out = fit(&["--report-json", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "GOOD");
+
+    let out = fit(&["--report-json", keep.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("both the scenario and the report"));
+    assert_eq!(std::fs::read_to_string(&keep).unwrap(), "GOOD");
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        1,
+        "no temporary files left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -4,7 +4,7 @@
 //! prints the report; nothing here knows about clap.
 
 use super::load::{LoadError, LoadOptions};
-use super::write::{write_atomic, WriteError};
+use super::write::{stage, WriteError};
 use super::{fit, load_deals, load_history, load_leads, Fit, FitError, FitOptions};
 use std::path::PathBuf;
 
@@ -58,21 +58,22 @@ pub fn run(cmd: &FitCommand) -> Result<Fit, CommandError> {
         .transpose()?;
     let fitted = fit(&deals, history.as_ref(), leads.as_ref(), &cmd.fit)?;
 
-    // Check both targets before writing either, so a refusal writes
-    // nothing.
-    let outputs = std::iter::once(&cmd.output).chain(cmd.report_json.as_ref());
-    for path in outputs {
-        if !cmd.force && path.exists() {
-            return Err(WriteError::Exists(path.clone()).into());
-        }
+    // Stage both outputs before moving either into place, so that a
+    // failure leaves every existing file as it was.
+    if cmd.report_json.as_ref() == Some(&cmd.output) {
+        return Err(WriteError::SamePath(cmd.output.clone()).into());
     }
-    write_atomic(&cmd.output, fitted.scenario_text().as_bytes(), cmd.force)?;
-    if let Some(path) = &cmd.report_json {
-        let text = serde_json::to_string_pretty(&fitted.report).unwrap_or_default() + "\n";
-        if let Err(e) = write_atomic(path, text.as_bytes(), cmd.force) {
-            let _ = std::fs::remove_file(&cmd.output);
-            return Err(e.into());
+    let scenario = stage(&cmd.output, fitted.scenario_text().as_bytes(), cmd.force)?;
+    let report = match &cmd.report_json {
+        Some(path) => {
+            let text = serde_json::to_string_pretty(&fitted.report).unwrap_or_default() + "\n";
+            Some(stage(path, text.as_bytes(), cmd.force)?)
         }
+        None => None,
+    };
+    scenario.commit()?;
+    if let Some(report) = report {
+        report.commit()?;
     }
     Ok(fitted)
 }

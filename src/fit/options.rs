@@ -19,6 +19,10 @@ pub enum StaleRule {
     Open,
     /// Leave them out of the rates and the open pipeline.
     Drop,
+    /// Keep them open, and write the scenario's `slip` rule so that past
+    /// the stale age their chance of closing halves every
+    /// `stale_half_life_days` (they decay towards lost in the simulation).
+    Decay,
 }
 
 impl FromStr for StaleRule {
@@ -28,7 +32,8 @@ impl FromStr for StaleRule {
             "lost" => Ok(StaleRule::Lost),
             "open" => Ok(StaleRule::Open),
             "drop" => Ok(StaleRule::Drop),
-            _ => Err(format!("{s:?}: expected lost, open or drop")),
+            "decay" => Ok(StaleRule::Decay),
+            _ => Err(format!("{s:?}: expected lost, open, drop or decay")),
         }
     }
 }
@@ -109,6 +114,9 @@ pub struct FitOptions {
     /// An open deal is stale past this age; default the longest cycle of
     /// any closed deal known on the as-of date.
     pub stale_after_days: Option<u32>,
+    /// With [`StaleRule::Decay`]: days over which a stale deal's chance of
+    /// closing halves.
+    pub stale_half_life_days: u32,
     /// Open stages in order, overriding the layout and the history.
     pub stages: Option<Vec<String>>,
     /// Quadrant of each segment value.
@@ -131,6 +139,7 @@ impl Default for FitOptions {
             deal_size: SizeChoice::Auto,
             stale: StaleRule::Lost,
             stale_after_days: None,
+            stale_half_life_days: 30,
             stages: None,
             ansoff: BTreeMap::new(),
         }

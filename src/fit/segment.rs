@@ -6,7 +6,7 @@ use super::conversion::{RateFit, StageCount, THIN};
 use super::cycle::{self, CycleFit};
 use super::deals::Outcome;
 use super::leads::Lead;
-use super::options::{Ansoff, FitOptions};
+use super::options::{Ansoff, FitOptions, StaleRule};
 use super::size::{self, round_sig, SizeFit};
 use super::snapshot::{Known, Snapshot};
 use super::{Date, FitError};
@@ -172,6 +172,7 @@ pub fn fit_segment(
         cycle: cycle.as_ref(),
         pipeline,
         opts: sh.opts,
+        stale_after: sh.snap.accounting.stale_after_days,
     });
     Ok(SegmentFit {
         name: name.to_string(),
@@ -407,6 +408,7 @@ struct SegmentParts<'a> {
     cycle: Option<&'a CycleFit>,
     pipeline: Vec<Value>,
     opts: &'a FitOptions,
+    stale_after: Option<i32>,
 }
 
 fn segment_json(p: SegmentParts) -> Value {
@@ -435,6 +437,13 @@ fn segment_json(p: SegmentParts) -> Value {
     }
     if !p.pipeline.is_empty() {
         seg.insert("open_pipeline".into(), Value::Array(p.pipeline));
+    }
+    if let (StaleRule::Decay, Some(after)) = (p.opts.stale, p.stale_after) {
+        let slip = json!({
+            "stale_after_days": after,
+            "stale_half_life_days": p.opts.stale_half_life_days,
+        });
+        seg.insert("slip".into(), slip);
     }
     Value::Object(seg)
 }
