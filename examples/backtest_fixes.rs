@@ -4,7 +4,8 @@
 //! change to the model at a time, each made from what was known at the
 //! period's start, and prints the scores side by side:
 //!
-//! - stale open deals kept open (`--stale open`) instead of counted lost;
+//! - stale open deals kept open (`--stale open`) instead of counted lost,
+//!   or kept open and decaying (`--stale decay`, half-life 30 days);
 //! - activity from the last 3 periods only, instead of the whole history;
 //! - overdispersed activity: a gamma with the variance of the past
 //!   per-period counts, instead of a Poisson;
@@ -16,6 +17,8 @@
 //!   the mean of all past months;
 //! - open deals valued at the win share of closed deals that stayed open
 //!   at least as long (wins and losses take different times);
+//! - the shared market factor, loading 0.5 on rates, activity and deal
+//!   sizes (a guess: `fit` does not estimate loadings);
 //! - slippage: open-deal revenue times a factor drawn per trial from
 //!   U(0.5, 1), a guess rather than a fit;
 //! - overdispersed activity, varying win rate and seasonality together;
@@ -158,6 +161,15 @@ fn seasonality(scenario: &mut Value, input: &AdjustInput) {
     }
 }
 
+// The shared market factor with loading 0.5 on the rates, the activity
+// and the deal sizes: a guess, not fitted (each input keeps its own
+// distribution; only how they move together changes).
+fn market(scenario: &mut Value, _: &AdjustInput) {
+    for seg in segments(scenario) {
+        seg["market"] = json!({"rates": 0.5, "activity": 0.5, "deal_size": 0.5});
+    }
+}
+
 // Open-deal revenue times a factor drawn per trial from U(0.5, 1): a
 // guess at slippage, not fitted.
 fn slippage(scenario: &mut Value, _: &AdjustInput) {
@@ -253,7 +265,7 @@ struct Variant {
     adjust: Option<Adjust>,
 }
 
-const VARIANTS: [Variant; 11] = [
+const VARIANTS: [Variant; 13] = [
     Variant {
         name: "as fitted",
         stale: StaleRule::Lost,
@@ -262,6 +274,11 @@ const VARIANTS: [Variant; 11] = [
     Variant {
         name: "stale deals kept open",
         stale: StaleRule::Open,
+        adjust: None,
+    },
+    Variant {
+        name: "stale deals decay (half-life 30 days)",
+        stale: StaleRule::Decay,
         adjust: None,
     },
     Variant {
@@ -288,6 +305,11 @@ const VARIANTS: [Variant; 11] = [
         name: "open deals: win share at their age",
         stale: StaleRule::Lost,
         adjust: Some(age_aware),
+    },
+    Variant {
+        name: "market factor 0.5 (not fitted)",
+        stale: StaleRule::Lost,
+        adjust: Some(market),
     },
     Variant {
         name: "slippage U(0.5, 1) on open deals",
