@@ -48,10 +48,33 @@ pub fn text(b: &Backtest) -> String {
     }
     let _ = writeln!(out, "\nNotes");
     for n in &b.notes {
-        let _ = writeln!(out, "  - {n}");
+        wrap(&mut out, "  - ", "    ", n);
     }
     out
 }
+
+/// Writes `text` in lines of at most [`WIDTH`] columns, the first after
+/// `first`, the rest after `rest`.
+fn wrap(out: &mut String, first: &str, rest: &str, text: &str) {
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > WIDTH {
+            let _ = writeln!(out, "{line}");
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    let _ = writeln!(out, "{line}");
+}
+
+/// Width of wrapped prose.
+const WIDTH: usize = 88;
 
 fn headline(out: &mut String, b: &Backtest) {
     let scored = b.scored().count();
@@ -67,15 +90,15 @@ fn headline(out: &mut String, b: &Backtest) {
         b.export,
         b.period.adjective()
     );
-    let _ = writeln!(
-        out,
+    let text = format!(
         "{scored} periods scored, {skipped} skipped; {} trials a period, seed {} (plus the \
          period's index); amounts in {}",
         crate::render::amount(b.trials as f64),
         b.seed,
         b.currency
     );
-    let _ = writeln!(out, "Target: {}", b.target_rule);
+    wrap(out, "", "", &text);
+    wrap(out, "Target: ", "  ", &b.target_rule);
 }
 
 fn table(out: &mut String, b: &Backtest) {
@@ -113,12 +136,8 @@ fn row(out: &mut String, p: &PeriodResult) {
     let bl = &p.baselines;
     let Some(f) = &p.forecast else {
         let reason = p.skipped.as_deref().unwrap_or("");
-        let _ = writeln!(
-            out,
-            "{:<8} skipped: {reason}; actual {}",
-            p.period,
-            compact(p.actual.revenue)
-        );
+        let text = format!("skipped: {reason}; actual {}", compact(p.actual.revenue));
+        wrap(out, &format!("{:<8} ", p.period), "         ", &text);
         return;
     };
     let inside = match (f.in_p10_p90, f.in_p25_p75) {
@@ -198,31 +217,30 @@ fn accuracy(out: &mut String, b: &Backtest, s: &Scores) {
     );
     let _ = writeln!(
         out,
-        "  {:<31} {:>7} {:>8} {:>8} {:>6} {:>9} {:>7}",
-        "forecast", "periods", "CRPS", "bias", "Brier", "sim CRPS", "skill"
+        "  {:<31} {:>7} {:>8} {:>8} {:>6} {:>9} {:>7} {:>9}",
+        "forecast", "periods", "CRPS", "bias", "Brier", "sim CRPS", "skill", "sim wins"
     );
     let brier = s.brier.map_or("-".into(), |x| format!("{x:.3}"));
     let _ = writeln!(
         out,
-        "  {:<31} {:>7} {:>8} {:>8} {:>6} {:>9} {:>7}",
+        "  {:<31} {:>7} {:>8} {:>8} {:>6}",
         "simulation (median for bias)",
         s.periods,
         compact(s.crps_mean),
         compact(s.bias_p50),
         brier,
-        "",
-        ""
     );
     for bs in &b.baselines {
         baseline_row(out, bs);
     }
-    let _ = writeln!(
-        out,
-        "  skill: 1 - sim CRPS / baseline CRPS on the same periods (above 0: the simulation \
-         does better); a baseline's CRPS is its absolute error, its Brier that of the call \
+    let text = format!(
+        "skill: 1 - sim CRPS / baseline CRPS on the same periods (above 0: the simulation \
+         does better); sim wins: periods where the simulation's CRPS is the lower; a \
+         baseline's CRPS is its absolute error, its Brier that of the call \
          \"baseline >= target\"; MAE of the simulation's median {}",
         compact(s.mae_p50)
     );
+    wrap(out, "  ", "  ", &text);
 }
 
 fn baseline_row(out: &mut String, bs: &BaselineScore) {
@@ -232,7 +250,7 @@ fn baseline_row(out: &mut String, bs: &BaselineScore) {
     }
     let _ = writeln!(
         out,
-        "  {:<31} {:>7} {:>8} {:>8} {:>6} {:>9} {:>7}",
+        "  {:<31} {:>7} {:>8} {:>8} {:>6} {:>9} {:>7} {:>9}",
         bs.name,
         bs.periods,
         opt(bs.crps_mean),
@@ -240,6 +258,7 @@ fn baseline_row(out: &mut String, bs: &BaselineScore) {
         bs.brier.map_or("-".into(), |x| format!("{x:.3}")),
         opt(bs.simulation_crps),
         bs.skill.map_or("-".into(), |x| format!("{x:+.2}")),
+        format!("{} of {}", bs.simulation_better, bs.periods),
     );
 }
 
