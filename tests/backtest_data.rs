@@ -31,19 +31,17 @@ fn opts(period: PeriodKind) -> BacktestOptions {
 fn actuals(b: &Backtest) -> Vec<(String, f64)> {
     b.periods
         .iter()
-        .map(|p| (p.period.clone(), p.actual.revenue))
+        .map(|p| (p.period.clone(), p.actual.unwrap().revenue))
         .collect()
 }
 
 // Every scored row is internally consistent.
 fn well_formed(b: &Backtest) {
     for (p, f) in b.scored() {
+        let actual = p.actual.unwrap().revenue;
         assert!(f.p10 <= f.p25 && f.p25 <= f.p50 && f.p50 <= f.p75 && f.p75 <= f.p90);
         assert!((0.0..=1.0).contains(&f.pit), "{}", p.period);
-        assert_eq!(
-            f.in_p10_p90,
-            f.p10 <= p.actual.revenue && p.actual.revenue <= f.p90
-        );
+        assert_eq!(f.in_p10_p90, f.p10 <= actual && actual <= f.p90);
         assert!(f.crps >= 0.0);
         assert_eq!(p.as_of, p.start.plus_days(-1));
     }
@@ -101,6 +99,32 @@ fn maven_monthly_and_quarterly() {
     }
     // No quarter of 2016 has a record of closes.
     assert_eq!(quarters.baselines[1].periods, 0);
+
+    // From January: no record of closes before March, and no win known
+    // on the last day of February to size deals with.
+    let early = BacktestOptions {
+        from: fit::Date::parse_iso("2017-01-01"),
+        to: fit::Date::parse_iso("2017-05-31"),
+        ..opts(PeriodKind::Month)
+    };
+    let b = backtest::backtest(&deals, None, None, &early).unwrap();
+    let skipped: Vec<(&str, Option<&str>)> = b
+        .periods
+        .iter()
+        .map(|p| (p.period.as_str(), p.skipped.as_deref()))
+        .collect();
+    assert_eq!(skipped.len(), 5);
+    for (p, why) in &skipped[..2] {
+        assert!(why.unwrap().contains("no record of closes"), "{p}: {why:?}");
+    }
+    assert!(b.periods[0].actual.is_none());
+    assert!(
+        skipped[2].1.unwrap().contains("0 won deals"),
+        "{:?}",
+        skipped[2]
+    );
+    assert_eq!(b.periods[2].actual.unwrap().revenue, 1_134_672.0);
+    assert_eq!(b.scores.as_ref().unwrap().periods, 2);
 }
 
 #[test]
@@ -125,12 +149,12 @@ fn salesforce_monthly_with_history() {
         reason.contains("3 won deals with a positive amount"),
         "{reason}"
     );
-    assert_eq!(b.periods[0].actual.revenue, 4_382_030.0);
+    assert_eq!(b.periods[0].actual.unwrap().revenue, 4_382_030.0);
     assert_eq!(b.scores.as_ref().unwrap().periods, 9);
     let last = b.periods.last().unwrap();
     assert_eq!(
-        (last.period.as_str(), last.actual.revenue),
+        (last.period.as_str(), last.actual.unwrap().revenue),
         ("2022-11", 1_289_850.0)
     );
-    assert_eq!(last.actual.won_deals, 4);
+    assert_eq!(last.actual.unwrap().won_deals, 4);
 }

@@ -68,7 +68,11 @@ pub fn notes(
             scored.len()
         ));
     }
-    let unpriced: usize = scored.iter().map(|r| r.actual.won_without_amount).sum();
+    let unpriced: usize = scored
+        .iter()
+        .filter_map(|r| r.actual)
+        .map(|a| a.won_without_amount)
+        .sum();
     if unpriced > 0 {
         let (deals, have) = if unpriced == 1 {
             ("deal", "has")

@@ -136,7 +136,8 @@ fn row(out: &mut String, p: &PeriodResult) {
     let bl = &p.baselines;
     let Some(f) = &p.forecast else {
         let reason = p.skipped.as_deref().unwrap_or("");
-        let text = format!("skipped: {reason}; actual {}", compact(p.actual.revenue));
+        let actual = p.actual.map_or("unknown".into(), |a| compact(a.revenue));
+        let text = format!("skipped: {reason}; actual {actual}");
         wrap(out, &format!("{:<8} ", p.period), "         ", &text);
         return;
     };
@@ -153,7 +154,7 @@ fn row(out: &mut String, p: &PeriodResult) {
         compact(f.p10),
         compact(f.p50),
         compact(f.p90),
-        compact(p.actual.revenue),
+        opt(p.actual.map(|a| a.revenue)),
         f.pit,
         inside,
         f.p_hit.map_or("-".into(), pct),

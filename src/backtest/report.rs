@@ -39,8 +39,9 @@ pub struct PeriodResult {
     pub days: u32,
     /// The forecast used only what was known on this day.
     pub as_of: Date,
-    /// What closed in the period.
-    pub actual: Actual,
+    /// What closed in the period; `null` when the export has no record
+    /// of closes for all of it.
+    pub actual: Option<Actual>,
     /// The revenue target, if any.
     pub target: Option<f64>,
     /// Where the target came from.
@@ -248,30 +249,27 @@ fn mean(xs: impl Iterator<Item = f64>) -> Option<f64> {
 /// The simulation's scores over the scored periods; `None` when there
 /// are none.
 pub fn scores(periods: &[PeriodResult]) -> Option<Scores> {
-    let scored: Vec<(&PeriodResult, &Forecast)> = periods
-        .iter()
-        .filter_map(|p| p.forecast.as_ref().map(|f| (p, f)))
-        .collect();
+    let scored = scored_rows(periods);
     let n = scored.len();
     if n == 0 {
         return None;
     }
-    let pits: Vec<f64> = scored.iter().map(|(_, f)| f.pit).collect();
-    let actual_mean = mean(scored.iter().map(|(p, _)| p.actual.revenue)).unwrap_or(0.0);
-    let bias_p50 = mean(scored.iter().map(|(p, f)| f.p50 - p.actual.revenue)).unwrap_or(0.0);
+    let pits: Vec<f64> = scored.iter().map(|(_, f, _)| f.pit).collect();
+    let actual_mean = mean(scored.iter().map(|r| r.2)).unwrap_or(0.0);
+    let bias_p50 = mean(scored.iter().map(|(_, f, y)| f.p50 - y)).unwrap_or(0.0);
     let hits: Vec<(f64, bool)> = scored
         .iter()
-        .filter_map(|(_, f)| Some((f.p_hit?, f.hit?)))
+        .filter_map(|(_, f, _)| Some((f.p_hit?, f.hit?)))
         .collect();
     Some(Scores {
         periods: n,
-        coverage_p10_p90: Coverage::of(0.8, scored.iter().map(|(_, f)| f.in_p10_p90)),
-        coverage_p25_p75: Coverage::of(0.5, scored.iter().map(|(_, f)| f.in_p25_p75)),
+        coverage_p10_p90: Coverage::of(0.8, scored.iter().map(|r| r.1.in_p10_p90)),
+        coverage_p25_p75: Coverage::of(0.5, scored.iter().map(|r| r.1.in_p25_p75)),
         pit_mean: mean(pits.iter().copied()).unwrap_or(0.5),
         pit_mean_se: (1.0 / (12.0 * n as f64)).sqrt(),
         pit_histogram: score::histogram(&pits, PIT_BINS),
-        crps_mean: mean(scored.iter().map(|(_, f)| f.crps)).unwrap_or(0.0),
-        mae_p50: mean(scored.iter().map(|(p, f)| (f.p50 - p.actual.revenue).abs())).unwrap_or(0.0),
+        crps_mean: mean(scored.iter().map(|r| r.1.crps)).unwrap_or(0.0),
+        mae_p50: mean(scored.iter().map(|(_, f, y)| (f.p50 - y).abs())).unwrap_or(0.0),
         bias_p50,
         bias_p50_relative: (actual_mean > 0.0).then(|| bias_p50 / actual_mean),
         actual_mean,
@@ -282,28 +280,34 @@ pub fn scores(periods: &[PeriodResult]) -> Option<Scores> {
     })
 }
 
+// The scored periods, each with its forecast and actual revenue.
+fn scored_rows(periods: &[PeriodResult]) -> Vec<(&PeriodResult, &Forecast, f64)> {
+    periods
+        .iter()
+        .filter_map(|p| Some((p, p.forecast.as_ref()?, p.actual?.revenue)))
+        .collect()
+}
+
 /// One baseline's scores over the scored periods where it is defined.
 pub fn baseline_score(b: Baseline, kind: PeriodKind, periods: &[PeriodResult]) -> BaselineScore {
-    let rows: Vec<(&PeriodResult, &Forecast, f64)> = periods
-        .iter()
-        .filter_map(|p| Some((p, p.forecast.as_ref()?, p.baselines.get(b)?)))
+    // Each row: the period's target, forecast, actual and baseline value.
+    let rows: Vec<(Option<f64>, &Forecast, f64, f64)> = scored_rows(periods)
+        .into_iter()
+        .filter_map(|(p, f, y)| Some((p.target, f, y, p.baselines.get(b)?)))
         .collect();
-    let err = |(p, _, x): &(&PeriodResult, &Forecast, f64)| (x - p.actual.revenue).abs();
+    let err = |(_, _, y, x): &(Option<f64>, &Forecast, f64, f64)| (x - y).abs();
     let crps_mean = mean(rows.iter().map(err));
-    let simulation_crps = mean(rows.iter().map(|(_, f, _)| f.crps));
-    let calls = rows.iter().filter_map(|(p, _, x)| {
-        let call = *x >= p.target?;
-        Some(score::brier(
-            f64::from(u8::from(call)),
-            p.actual.revenue >= p.target?,
-        ))
+    let simulation_crps = mean(rows.iter().map(|r| r.1.crps));
+    let calls = rows.iter().filter_map(|(t, _, y, x)| {
+        let call = f64::from(u8::from(*x >= (*t)?));
+        Some(score::brier(call, *y >= (*t)?))
     });
     BaselineScore {
         baseline: b.key(),
         name: b.name(kind),
         periods: rows.len(),
         crps_mean,
-        bias: mean(rows.iter().map(|(p, _, x)| x - p.actual.revenue)),
+        bias: mean(rows.iter().map(|(_, _, y, x)| x - y)),
         brier: mean(calls),
         simulation_crps,
         skill: crps_mean

@@ -7,7 +7,7 @@ use super::period::{whole_periods, Period};
 use super::report::{self, Backtest, Forecast, PeriodResult, TargetSource};
 use super::{score, AdjustInput, BacktestError, BacktestOptions};
 use crate::engine::{self, Settings};
-use crate::fit::{self, DealFile, FitError, FitOptions, HistoryFile, LeadFile};
+use crate::fit::{self, Date, DealFile, FitError, FitOptions, HistoryFile, LeadFile};
 use crate::scenario::ScenarioFile;
 use crate::summary;
 use std::path::Path;
@@ -104,7 +104,7 @@ impl Walk<'_> {
             end: p.end(),
             days: p.days(),
             as_of: p.as_of(),
-            actual: Default::default(),
+            actual: None,
             target: target.map(|t| t.0),
             target_source: target.map(|t| t.1),
             baselines: BaselineValues::from_history(&self.closes, p),
@@ -112,21 +112,22 @@ impl Walk<'_> {
             skipped: None,
         };
         let Some(actual) = self.closes.actual(p) else {
-            row.skipped =
-                Some(format!(
-                "the export has no record of closes for the whole period (closes from {} to {})",
-                self.closes.first_close.map_or("-".into(), |d| d.to_string()),
-                self.closes.latest.map_or("-".into(), |d| d.to_string()),
+            let day = |d: Option<Date>| d.map_or("-".into(), |d| d.to_string());
+            row.skipped = Some(format!(
+                "the export has no record of closes for the whole period \
+                 (closes from {} to {})",
+                day(self.closes.first_close),
+                day(self.closes.latest),
             ));
             return Ok((row, None));
         };
-        row.actual = actual;
+        row.actual = Some(actual);
         let seed = self.opts.seed.wrapping_add(i);
         match self.forecast(p, seed, row.target)? {
-            Ok((forecast, weighted, currency)) => {
-                row.forecast = Some(forecast.scored(actual.revenue, row.target));
-                row.baselines.weighted_pipeline = Some(weighted);
-                Ok((row, Some(currency)))
+            Ok(f) => {
+                row.forecast = Some(f.sample.scored(actual.revenue, row.target));
+                row.baselines.weighted_pipeline = Some(f.weighted_pipeline);
+                Ok((row, Some(f.currency)))
             }
             Err(reason) => {
                 row.skipped = Some(reason);
@@ -135,15 +136,14 @@ impl Walk<'_> {
         }
     }
 
-    // The forecast of one period, the weighted pipeline and the currency;
-    // the inner error is why the period cannot be forecast.
-    #[allow(clippy::type_complexity)] // a result inside a result, once
+    // The forecast of one period; the inner error is why the period
+    // cannot be forecast, the outer one why no period can.
     fn forecast(
         &self,
         p: Period,
         seed: u64,
         target: Option<f64>,
-    ) -> Result<Result<(Sample, f64, String), String>, BacktestError> {
+    ) -> Result<Result<Forecasted, String>, BacktestError> {
         let fit_opts = FitOptions {
             as_of: Some(p.as_of()),
             target: target.unwrap_or(0.0),
@@ -191,9 +191,19 @@ impl Walk<'_> {
             planned_leads: model.planned_leads(),
             fit_warnings: fitted.report.all_warnings().len(),
         };
-        let weighted = baseline::weighted_pipeline(&model);
-        Ok(Ok((sample, weighted, fitted.report.currency)))
+        Ok(Ok(Forecasted {
+            sample,
+            weighted_pipeline: baseline::weighted_pipeline(&model),
+            currency: fitted.report.currency,
+        }))
     }
+}
+
+/// What one period's fit and simulation give.
+struct Forecasted {
+    sample: Sample,
+    weighted_pipeline: f64,
+    currency: String,
 }
 
 /// A period's simulated revenues and what else the row reports.
