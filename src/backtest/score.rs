@@ -2,7 +2,7 @@
 //!
 //! A probabilistic forecast is the sample of trial revenues, sorted; a
 //! point forecast is one number. Every score here is defined for one
-//! period; [`Coverage`] and the means over periods are in
+//! period; [`Coverage`](super::Coverage) and the means over periods are in
 //! [`report`](super::report).
 //!
 //! - **PIT** (probability integral transform): the share of trials below
