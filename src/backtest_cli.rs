@@ -20,8 +20,8 @@ pub struct BacktestArgs {
     /// period after the one with the first close).
     #[arg(long, value_name = "DATE")]
     from: Option<String>,
-    /// ... up to this day (YYYY-MM-DD; default: the latest date in the
-    /// export).
+    /// Backtest the whole periods up to this day (YYYY-MM-DD; default: the
+    /// latest date in the export).
     #[arg(long, value_name = "DATE")]
     to: Option<String>,
     /// Revenue target of every period (default: each period's run rate,

@@ -77,7 +77,8 @@ pub struct BacktestOptions {
     /// Backtest the whole periods from this day (default: the period
     /// after the one holding the first close).
     pub from: Option<Date>,
-    /// ... to this day (default: the latest date in the export).
+    /// Backtest the whole periods up to this day (default: the latest date
+    /// in the export).
     pub to: Option<Date>,
     /// The revenue target of every period (default: each period's run
     /// rate, the mean actual of the periods before it).
