@@ -51,6 +51,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod backtest;
 pub mod compare;
 pub mod dependence;
 pub mod dist;

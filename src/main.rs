@@ -18,6 +18,7 @@ use revpipe::model::Model;
 use revpipe::scenario::{self, FieldError};
 use revpipe::{compare, render, report, sensitivity, summary};
 
+mod backtest_cli;
 mod fit_cli;
 
 /// Monte Carlo reverse-pipeline forecasting: the probability of making the
@@ -43,6 +44,9 @@ enum Command {
     Compare(CompareArgs),
     /// Fit a scenario from a CRM export (and its stage history and leads).
     Fit(Box<fit_cli::FitArgs>),
+    /// Replay the history: fit and forecast each past month or quarter as
+    /// of its start, and score the forecasts against what closed.
+    Backtest(Box<backtest_cli::BacktestArgs>),
 }
 
 #[derive(Debug, Args)]
@@ -134,6 +138,7 @@ fn main() -> ExitCode {
         Command::Check { scenario } => check(&scenario),
         Command::Compare(args) => compare(&args),
         Command::Fit(args) => fit(&args),
+        Command::Backtest(args) => backtest(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
@@ -160,6 +165,51 @@ fn fit(args: &fit_cli::FitArgs) -> Result<(), Failure> {
     let fitted = revpipe::fit::run(&command).map_err(|e| Failure::Input(e.to_string()))?;
     eprint!("{}", fitted.report);
     eprintln!("wrote {}", command.output.display());
+    Ok(())
+}
+
+/// Backtests the export and prints the table (or JSON). Bad flags and
+/// unreadable files are bad input (exit 2), and so is a backtest in which
+/// no period could be forecast, after its rows are printed.
+fn backtest(args: &backtest_cli::BacktestArgs) -> Result<(), Failure> {
+    use revpipe::fit;
+    let opts = args.options().map_err(Failure::Input)?;
+    let input = &args.input;
+    let load = input.load_options().map_err(Failure::Input)?;
+    let read = |e: fit::LoadError| Failure::Input(e.to_string());
+    let deals = fit::load_deals(&input.export, &load).map_err(read)?;
+    let history = input
+        .history
+        .as_ref()
+        .map(|h| fit::load_history(h, &load))
+        .transpose()
+        .map_err(read)?;
+    let leads = input
+        .leads
+        .as_ref()
+        .map(|l| fit::load_leads(l, &load))
+        .transpose()
+        .map_err(read)?;
+    let result = revpipe::backtest::backtest(&deals, history.as_ref(), leads.as_ref(), &opts)
+        .map_err(|e| match e {
+            revpipe::backtest::BacktestError::Threads(_) => Failure::Other(e.to_string()),
+            _ => Failure::Input(e.to_string()),
+        })?;
+    let text = if args.json {
+        let mut s =
+            serde_json::to_string_pretty(&result).map_err(|e| Failure::Other(e.to_string()))?;
+        s.push('\n');
+        s
+    } else {
+        revpipe::backtest::render::text(&result)
+    };
+    print_out(&text)?;
+    if result.scores.is_none() {
+        return Err(Failure::Input(format!(
+            "none of the {} periods could be forecast; the reasons are in the table",
+            result.periods.len()
+        )));
+    }
     Ok(())
 }
 
