@@ -203,7 +203,12 @@ pub fn analyse(
             .column(j, input)
             .and_then(|x| rank_correlation(x, &base));
         entries.push(SensitivityEntry {
-            input: format!("{}: {}", segment.name, segment.input_label(input)),
+            input: format!(
+                "{}: {}{}",
+                segment.name,
+                segment.input_label(input),
+                scope(input)
+            ),
             segment: segment.name.clone(),
             low_value: low,
             high_value: high,
@@ -358,6 +363,16 @@ fn pearson(x: &[f64], y: &[f64]) -> Option<f64> {
         syy += dy * dy;
     }
     (sxx > 0.0 && syy > 0.0).then(|| (sxy / (sxx * syy).sqrt()).clamp(-1.0, 1.0))
+}
+
+/// Per-deal inputs are held for every deal of a trial at once, a far rarer
+/// quarter than one rate at its P10: their label says so.
+fn scope(input: Input) -> &'static str {
+    if input.per_trial() {
+        ""
+    } else {
+        ", every deal at once"
+    }
 }
 
 #[cfg(test)]

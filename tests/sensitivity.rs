@@ -236,8 +236,14 @@ fn inputs_drawn_per_deal_or_as_poisson_leads_have_no_rank_correlation() {
     );
     assert_eq!(poisson.entries.len(), 4, "rate, leads, deal size, cycle");
     assert_eq!(correlation(&poisson, "s: new leads"), None);
-    assert_eq!(correlation(&poisson, "s: deal size"), None);
-    assert_eq!(correlation(&poisson, "s: sales cycle"), None);
+    assert_eq!(
+        correlation(&poisson, "s: deal size, every deal at once"),
+        None
+    );
+    assert_eq!(
+        correlation(&poisson, "s: sales cycle, every deal at once"),
+        None
+    );
     assert!(correlation(&poisson, "s: lead -> won rate").unwrap() > 0.0);
     // A Poisson activity is held at a whole number of leads.
     let leads = poisson.entries.iter().find(|e| e.input == "s: new leads");
@@ -259,7 +265,10 @@ fn inputs_drawn_per_deal_or_as_poisson_leads_have_no_rank_correlation() {
     let r = correlation(&counted, "s: new leads").unwrap();
     assert!(r > 0.1, "{r}");
     // A longer cycle loses more wins to the period's end.
-    let cycle = counted.entries.iter().find(|e| e.input == "s: sales cycle");
+    let cycle = counted
+        .entries
+        .iter()
+        .find(|e| e.input == "s: sales cycle, every deal at once");
     let cycle = cycle.unwrap();
     assert!(cycle.p_hit_high < cycle.p_hit_low);
 }
@@ -317,7 +326,11 @@ fn equal_swings_sort_by_the_median_move() {
     let order: Vec<&str> = found.entries.iter().map(|e| e.input.as_str()).collect();
     assert_eq!(
         order,
-        ["s: deal size", "s: lead -> won rate", "s: new leads"]
+        [
+            "s: deal size, every deal at once",
+            "s: lead -> won rate",
+            "s: new leads"
+        ]
     );
 }
 

@@ -750,7 +750,7 @@ pub fn tornado(s: &Summary, entries: &[SensitivityEntry]) -> Figure {
 pub fn input_value(v: f64) -> String {
     let a = v.abs();
     if a >= 10_000.0 {
-        compact(v, a / 10.0)
+        compact_sig(v)
     } else if a >= 100.0 {
         amount(v)
     } else if a >= 1.0 {
