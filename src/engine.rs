@@ -705,7 +705,10 @@ fn simulate_segment(
     sizes.clear();
     let latent = &scratch.latent;
     let kept = wins.min(SIZE_POOL);
-    sizes.extend((0..kept).map(|_| deal_size(segment, latent, rng)));
+    match segment.couplings.deal_size {
+        None => segment.deal_size.extend_samples(kept, rng, sizes),
+        Some(_) => sizes.extend((0..kept).map(|_| deal_size(segment, latent, rng))),
+    }
     let mut new_revenue: f64 = sizes.iter().sum();
     if wins > kept {
         new_revenue += match segment.couplings.deal_size {
