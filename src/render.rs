@@ -150,12 +150,17 @@ fn headline(out: &mut String, s: &Summary) {
         amount(s.booked)
     );
     let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "  P(hit target)  {:>14}  ± {:.2}% (Monte Carlo standard error)",
-        percent(s.p_hit),
-        100.0 * s.p_hit_se
-    );
+    // At 0 or 1 the standard error is 0 and says nothing: say what the
+    // trials did instead.
+    let trials = amount(s.trials as f64);
+    let error = if s.p_hit == 0.0 {
+        format!("none of the {trials} trials reached it")
+    } else if s.p_hit == 1.0 {
+        format!("all {trials} trials reached it")
+    } else {
+        format!("± {:.2}% (Monte Carlo standard error)", 100.0 * s.p_hit_se)
+    };
+    let _ = writeln!(out, "  P(hit target)  {:>14}  {error}", percent(s.p_hit));
     for (label, r) in [("Commit", &s.commit), ("Stretch", &s.stretch)] {
         let _ = writeln!(
             out,
@@ -461,7 +466,7 @@ fn activity(out: &mut String, s: &Summary) {
         amount(s.solve.planned_leads)
     );
     for level in &s.levels {
-        activity_level(out, level);
+        activity_level(out, level, &s.segments);
     }
     let sized = s.levels.iter().flat_map(|l| &l.segments);
     if sized
@@ -476,7 +481,7 @@ fn activity(out: &mut String, s: &Summary) {
     }
 }
 
-fn activity_level(out: &mut String, level: &Level) {
+fn activity_level(out: &mut String, level: &Level, summaries: &[SegmentSummary]) {
     let c = 100.0 * level.confidence;
     let Some(leads) = level.leads_needed else {
         let _ = writeln!(out, "  {c:.0}% confidence: not reachable by adding leads");
@@ -490,7 +495,12 @@ fn activity_level(out: &mut String, level: &Level) {
         "  {c:.0}% confidence: {} leads{multiple}",
         amount(leads as f64)
     );
-    for seg in level.segments.iter().filter(|g| g.solved) {
+    for (seg, summary) in level
+        .segments
+        .iter()
+        .zip(summaries)
+        .filter(|(g, _)| g.solved)
+    {
         let per_period: Vec<String> = seg
             .stages
             .iter()
@@ -513,6 +523,15 @@ fn activity_level(out: &mut String, level: &Level) {
                 "    {:<28} per rep per week: {}",
                 "",
                 weekly.join(", ")
+            );
+        }
+        if let Some(won) = seg.stages.last().filter(|_| summary.close_in_period < 1.0) {
+            let _ = writeln!(
+                out,
+                "    {:<28} of the {} wins, {} close inside the period",
+                "",
+                volume(won.volume),
+                volume(won.volume * summary.close_in_period)
             );
         }
         team_needed(out, seg);
