@@ -27,6 +27,24 @@ pub enum Ansoff {
 }
 
 impl Ansoff {
+    /// Every quadrant, in the matrix's usual order.
+    pub const ALL: [Ansoff; 4] = [
+        Ansoff::MarketPenetration,
+        Ansoff::MarketDevelopment,
+        Ansoff::ProductDevelopment,
+        Ansoff::Diversification,
+    ];
+
+    /// The name the scenario format uses: `market_penetration`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ansoff::MarketPenetration => "market_penetration",
+            Ansoff::MarketDevelopment => "market_development",
+            Ansoff::ProductDevelopment => "product_development",
+            Ansoff::Diversification => "diversification",
+        }
+    }
+
     /// A short name that fits a table column.
     pub fn short_label(self) -> &'static str {
         match self {
@@ -45,6 +63,23 @@ impl Ansoff {
             Ansoff::ProductDevelopment => "product development",
             Ansoff::Diversification => "diversification",
         }
+    }
+}
+
+impl std::str::FromStr for Ansoff {
+    type Err = String;
+
+    /// Reads the scenario format's name; the error lists the valid ones.
+    fn from_str(s: &str) -> Result<Ansoff, String> {
+        Ansoff::ALL
+            .into_iter()
+            .find(|a| a.as_str() == s)
+            .ok_or_else(|| {
+                format!(
+                    "{s:?}: expected market_penetration, market_development, \
+                 product_development or diversification"
+                )
+            })
     }
 }
 

@@ -616,41 +616,14 @@ pub fn reached(sorted: &[f64], confidence: f64) -> Reached {
 
 /// Mean, sd and type-7 percentiles of sorted values.
 pub fn spread(sorted: &[f64]) -> Spread {
-    let n = sorted.len() as f64;
-    let mean = sorted.iter().sum::<f64>() / n;
-    let ss: f64 = sorted.iter().map(|x| (x - mean) * (x - mean)).sum();
-    let sd = if sorted.len() > 1 {
-        (ss / (n - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    let q = |p| percentile(sorted, p);
-    Spread {
-        mean,
-        sd,
-        p5: q(0.05),
-        p10: q(0.10),
-        p25: q(0.25),
-        p50: q(0.50),
-        p75: q(0.75),
-        p90: q(0.90),
-        p95: q(0.95),
-    }
+    spread_with(sorted, |p| percentile(sorted, p))
 }
 
 /// As [`spread`], for values in any order: finds the order statistics the
 /// percentiles need by selection instead of a full sort. Reorders `values`.
 pub fn spread_unsorted(values: &mut [f64]) -> Spread {
     let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let ss: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
-    let sd = if n > 1 {
-        (ss / (n as f64 - 1.0)).sqrt()
-    } else {
-        0.0
-    };
-    let levels = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
-    let mut ranks: Vec<usize> = levels
+    let mut ranks: Vec<usize> = PERCENTILES
         .iter()
         .flat_map(|&p| {
             let lo = ((n - 1) as f64 * p).floor() as usize;
@@ -661,22 +634,39 @@ pub fn spread_unsorted(values: &mut [f64]) -> Spread {
     ranks.dedup();
     let stats = order_statistics(values, &ranks);
     let at = |rank: usize| stats[ranks.binary_search(&rank).expect("rank was selected")];
-    let q = |p: f64| {
+    spread_with(values, |p: f64| {
         let h = (n - 1) as f64 * p;
         let lo = h.floor() as usize;
         let hi = (lo + 1).min(n - 1);
         at(lo) + (h - lo as f64) * (at(hi) - at(lo))
+    })
+}
+
+/// The percentiles a [`Spread`] reports.
+const PERCENTILES: [f64; 7] = [0.05, 0.10, 0.25, 0.50, 0.75, 0.90, 0.95];
+
+/// Mean and sample sd of `values` (in any order), with the percentiles
+/// from `q`.
+fn spread_with(values: &[f64], q: impl Fn(f64) -> f64) -> Spread {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n;
+    let ss: f64 = values.iter().map(|x| (x - mean) * (x - mean)).sum();
+    let sd = if values.len() > 1 {
+        (ss / (n - 1.0)).sqrt()
+    } else {
+        0.0
     };
+    let [p5, p10, p25, p50, p75, p90, p95] = PERCENTILES.map(q);
     Spread {
         mean,
         sd,
-        p5: q(0.05),
-        p10: q(0.10),
-        p25: q(0.25),
-        p50: q(0.50),
-        p75: q(0.75),
-        p90: q(0.90),
-        p95: q(0.95),
+        p5,
+        p10,
+        p25,
+        p50,
+        p75,
+        p90,
+        p95,
     }
 }
 

@@ -38,49 +38,7 @@ impl FromStr for StaleRule {
     }
 }
 
-/// The four Ansoff growth quadrants.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Ansoff {
-    /// Existing products, existing markets.
-    MarketPenetration,
-    /// Existing products, new markets.
-    MarketDevelopment,
-    /// New products, existing markets.
-    ProductDevelopment,
-    /// New products, new markets.
-    Diversification,
-}
-
-impl Ansoff {
-    /// The name the scenario uses.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Ansoff::MarketPenetration => "market_penetration",
-            Ansoff::MarketDevelopment => "market_development",
-            Ansoff::ProductDevelopment => "product_development",
-            Ansoff::Diversification => "diversification",
-        }
-    }
-}
-
-impl FromStr for Ansoff {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Ansoff, String> {
-        let all = [
-            Ansoff::MarketPenetration,
-            Ansoff::MarketDevelopment,
-            Ansoff::ProductDevelopment,
-            Ansoff::Diversification,
-        ];
-        all.into_iter().find(|a| a.as_str() == s).ok_or_else(|| {
-            format!(
-                "{s:?}: expected market_penetration, market_development, \
-                 product_development or diversification"
-            )
-        })
-    }
-}
+pub use crate::model::Ansoff;
 
 /// Everything [`fit`](super::fit()) needs besides the rows.
 #[derive(Clone, Debug)]
