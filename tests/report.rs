@@ -405,3 +405,110 @@ fn colours(path: &Path) -> Vec<[u8; 3]> {
 fn near(a: [u8; 3], b: [u8; 3]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 6)
 }
+
+/// A text element of a chart: its class, its text, and how far it reaches
+/// left and right, as the layout estimates it.
+#[derive(Debug)]
+struct Label {
+    class: String,
+    text: String,
+    left: f64,
+    right: f64,
+}
+
+/// The text elements of the chart in the section with this id.
+fn labels(doc: &roxmltree::Document, section: &str) -> Vec<Label> {
+    let root = doc
+        .descendants()
+        .find(|n| n.has_tag_name("section") && n.attribute("id") == Some(section))
+        .expect("the section");
+    root.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("transform").is_none())
+        .map(|n| {
+            let class = n.attribute("class").unwrap_or("").to_string();
+            let text = n.text().unwrap_or("").to_string();
+            let size = if class == "row-note" { 11.0 } else { 12.0 };
+            let w = report::svg::text_width(&text, size);
+            let x: f64 = n.attribute("x").unwrap().parse().unwrap();
+            let left = match n.attribute("text-anchor") {
+                Some("end") => x - w,
+                Some("middle") => x - w / 2.0,
+                _ => x,
+            };
+            Label {
+                class,
+                text,
+                left,
+                right: left + w,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn tornado_value_labels_keep_clear_of_the_names_near_zero() {
+    // The first-time user's case: P(hit) under 1%, inputs at their P10
+    // bringing it to 0%, so the low bars end at the axis's left end.
+    let mut s = summary_of("ansoff-quarter.json", 2000);
+    s.p_hit = 0.008;
+    let entries = vec![
+        entry(
+            "SMB inbound: deal size",
+            (3490.0, 5962.0),
+            (0.0, 0.024),
+            (2.1e6, 2.3e6),
+        ),
+        entry(
+            "Enterprise: deal size, every deal at once",
+            (47_730.0, 141_711.0),
+            (0.0, 0.068),
+            (2.0e6, 2.4e6),
+        ),
+        entry(
+            "Enterprise: sales cycle, every deal at once",
+            (28.3, 76.1),
+            (0.054, 0.0),
+            (2.3e6, 2.1e6),
+        ),
+    ];
+    s.sensitivity = Some(entries);
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let all = labels(&doc, "tornado");
+    let names_end = all
+        .iter()
+        .filter(|l| l.class == "row-label")
+        .map(|l| l.right)
+        .fold(f64::MIN, f64::max);
+    let values: Vec<&Label> = all.iter().filter(|l| l.class == "value-label").collect();
+    assert_eq!(values.len(), 6);
+    for v in values {
+        assert!(
+            v.left >= names_end + 4.0,
+            "{:?} runs into the names, which end at {names_end}",
+            v
+        );
+        assert!(v.right <= 760.0, "{v:?} runs off the chart");
+    }
+}
+
+#[test]
+fn segment_names_and_ansoff_notes_fit_the_left_margin() {
+    let mut s = summary_of("ansoff-quarter.json", 2000);
+    // Short names over long quadrant names.
+    for (g, name) in s.segments.iter_mut().zip(["SMB", "DACH", "BI", "Ops"]) {
+        g.name = name.into();
+    }
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let all = labels(&doc, "segments");
+    let notes: Vec<&Label> = all.iter().filter(|l| l.class == "row-note").collect();
+    assert_eq!(notes.len(), s.segments.len());
+    assert!(
+        notes.iter().any(|l| l.text == "market penetration"),
+        "{notes:?}"
+    );
+    for l in all.iter().filter(|l| l.class.starts_with("row-")) {
+        assert!(l.left >= 0.0, "{l:?} is cut off on the left");
+    }
+}
