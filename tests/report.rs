@@ -512,3 +512,14 @@ fn segment_names_and_ansoff_notes_fit_the_left_margin() {
         assert!(l.left >= 0.0, "{l:?} is cut off on the left");
     }
 }
+
+#[test]
+fn interval_cards_show_ends_that_differ() {
+    let mut s = summary_of("one-segment-quarter.json", 2000);
+    s.commit.ci95 = [1_940_123.0, 1_943_900.0];
+    s.stretch.ci95 = [2_100_000.0, 2_400_000.0];
+    let html = report::html(&s);
+    assert!(!html.contains("1.94M–1.94M"), "the ends read the same");
+    assert!(html.contains("95% interval 1.940M–1.944M"));
+    assert!(html.contains("95% interval 2.1M–2.4M"), "no digits added");
+}

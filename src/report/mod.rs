@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::render::{amount, compact_sig};
+use crate::render::{amount, compact_digits};
 use crate::summary::Summary;
 
 use charts::Figure;
@@ -149,11 +149,7 @@ fn headline(out: &mut String, s: &Summary) {
             "",
             &format!("{label}: {:.0}% sure", 100.0 * r.confidence),
             &format!("{cur} {}", amount(r.revenue)),
-            &format!(
-                "95% interval {}–{}",
-                compact_sig(r.ci95[0]),
-                compact_sig(r.ci95[1])
-            ),
+            &format!("95% interval {}", interval(r.ci95[0], r.ci95[1])),
         );
     }
     out.push_str("</div>\n");
@@ -166,6 +162,20 @@ fn headline(out: &mut String, s: &Summary) {
         amount(s.revenue.p50),
         amount(s.revenue.mean)
     );
+}
+
+/// An interval compactly, to three significant figures or as many more
+/// as it takes for ends that differ to read differently: 1.940M–1.944M,
+/// never 1.94M–1.94M.
+fn interval(lo: f64, hi: f64) -> String {
+    let mut digits = 3;
+    loop {
+        let (a, b) = (compact_digits(lo, digits), compact_digits(hi, digits));
+        if a != b || lo == hi || digits >= 9 {
+            return format!("{a}–{b}");
+        }
+        digits += 1;
+    }
 }
 
 fn card(out: &mut String, class: &str, label: &str, value: &str, note: &str) {
