@@ -363,6 +363,8 @@ tr.level-head th { background: var(--wash); font-weight: 650; padding-top: 8px; 
 tr.total th, tr.total td { font-weight: 650; border-bottom: 2px solid var(--rule); }
 .per-rep { display: block; font-size: 11.5px; color: var(--muted); font-weight: 400; }
 .note { color: var(--muted); font-weight: 400; }
+tr.stage-names th, tr.stage-names td { font-size: 12px; color: var(--muted); font-weight: 600; text-align: right; padding-top: 7px; padding-bottom: 2px; border-bottom: 0; }
+p.table-note { font-size: 12.5px; margin: 6px 0 0; }
 table.sensitivity { margin-top: 14px; font-size: 12.5px; }
 footer { margin-top: 40px; padding-top: 12px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12.5px; }
 @page { size: A4; margin: 14mm; }
