@@ -67,13 +67,25 @@ pub fn compact(x: f64, step: f64) -> String {
 /// assert_eq!(compact_sig(1_003_944.0), "1.00M");
 /// ```
 pub fn compact_sig(x: f64) -> String {
+    compact_digits(x, 3)
+}
+
+/// As [`compact_sig`], to `digits` significant figures.
+///
+/// ```
+/// use revpipe::render::compact_digits;
+/// assert_eq!(compact_digits(1_940_123.0, 4), "1.940M");
+/// assert_eq!(compact_digits(1_943_900.0, 4), "1.944M");
+/// assert_eq!(compact_digits(2_600_000.0, 4), "2.6M");
+/// ```
+pub fn compact_digits(x: f64, digits: i32) -> String {
     if x == 0.0 || !x.is_finite() {
         return format!("{x}");
     }
     let (unit, suffix) = unit_of(x.abs());
     let v = x / unit;
     let whole_digits = (v.abs().log10().floor() as i32 + 1).max(1);
-    let decimals = (3 - whole_digits).max(0) as usize;
+    let decimals = (digits - whole_digits).max(0) as usize;
     let text = format!("{v:.decimals$}");
     let exact = text
         .parse::<f64>()

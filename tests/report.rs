@@ -405,3 +405,281 @@ fn colours(path: &Path) -> Vec<[u8; 3]> {
 fn near(a: [u8; 3], b: [u8; 3]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= 6)
 }
+
+/// A text element of a chart: its class, its text, and how far it reaches
+/// left and right, as the layout estimates it.
+#[derive(Debug)]
+struct Label {
+    class: String,
+    text: String,
+    left: f64,
+    right: f64,
+}
+
+/// The text elements of the chart in the section with this id.
+fn labels(doc: &roxmltree::Document, section: &str) -> Vec<Label> {
+    let root = doc
+        .descendants()
+        .find(|n| n.has_tag_name("section") && n.attribute("id") == Some(section))
+        .expect("the section");
+    root.descendants()
+        .filter(|n| n.has_tag_name("text") && n.attribute("transform").is_none())
+        .map(|n| {
+            let class = n.attribute("class").unwrap_or("").to_string();
+            let text = n.text().unwrap_or("").to_string();
+            let size = if class == "row-note" { 11.0 } else { 12.0 };
+            let w = report::svg::text_width(&text, size);
+            let x: f64 = n.attribute("x").unwrap().parse().unwrap();
+            let left = match n.attribute("text-anchor") {
+                Some("end") => x - w,
+                Some("middle") => x - w / 2.0,
+                _ => x,
+            };
+            Label {
+                class,
+                text,
+                left,
+                right: left + w,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn tornado_value_labels_keep_clear_of_the_names_near_zero() {
+    // The first-time user's case: P(hit) under 1%, inputs at their P10
+    // bringing it to 0%, so the low bars end at the axis's left end.
+    let mut s = summary_of("ansoff-quarter.json", 2000);
+    s.p_hit = 0.008;
+    let entries = vec![
+        entry(
+            "SMB inbound: deal size",
+            (3490.0, 5962.0),
+            (0.0, 0.024),
+            (2.1e6, 2.3e6),
+        ),
+        entry(
+            "Enterprise: deal size, every deal at once",
+            (47_730.0, 141_711.0),
+            (0.0, 0.068),
+            (2.0e6, 2.4e6),
+        ),
+        entry(
+            "Enterprise: sales cycle, every deal at once",
+            (28.3, 76.1),
+            (0.054, 0.0),
+            (2.3e6, 2.1e6),
+        ),
+    ];
+    s.sensitivity = Some(entries);
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let all = labels(&doc, "tornado");
+    let names_end = all
+        .iter()
+        .filter(|l| l.class == "row-label")
+        .map(|l| l.right)
+        .fold(f64::MIN, f64::max);
+    let values: Vec<&Label> = all.iter().filter(|l| l.class == "value-label").collect();
+    assert_eq!(values.len(), 6);
+    for v in values {
+        assert!(
+            v.left >= names_end + 4.0,
+            "{:?} runs into the names, which end at {names_end}",
+            v
+        );
+        assert!(v.right <= 760.0, "{v:?} runs off the chart");
+    }
+}
+
+#[test]
+fn segment_names_and_ansoff_notes_fit_the_left_margin() {
+    let mut s = summary_of("ansoff-quarter.json", 2000);
+    // Short names over long quadrant names.
+    for (g, name) in s.segments.iter_mut().zip(["SMB", "DACH", "BI", "Ops"]) {
+        g.name = name.into();
+    }
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let all = labels(&doc, "segments");
+    let notes: Vec<&Label> = all.iter().filter(|l| l.class == "row-note").collect();
+    assert_eq!(notes.len(), s.segments.len());
+    assert!(
+        notes.iter().any(|l| l.text == "market penetration"),
+        "{notes:?}"
+    );
+    for l in all.iter().filter(|l| l.class.starts_with("row-")) {
+        assert!(l.left >= 0.0, "{l:?} is cut off on the left");
+    }
+}
+
+#[test]
+fn interval_cards_show_ends_that_differ() {
+    let mut s = summary_of("one-segment-quarter.json", 2000);
+    s.commit.ci95 = [1_940_123.0, 1_943_900.0];
+    s.stretch.ci95 = [2_100_000.0, 2_400_000.0];
+    let html = report::html(&s);
+    assert!(!html.contains("1.94M–1.94M"), "the ends read the same");
+    assert!(html.contains("95% interval 1.940M–1.944M"));
+    assert!(html.contains("95% interval 2.1M–2.4M"), "no digits added");
+}
+
+/// Two segments whose funnels differ in length and in stage names.
+const TWO_FUNNELS: &str = r#"{
+  "name": "Two funnels", "currency": "EUR", "period_days": 90,
+  "target": 720000, "trials": 2000, "seed": 7, "confidence": [0.9, 0.5],
+  "segments": [
+    {
+      "name": "SMB inbound", "ansoff": "market_penetration",
+      "stages": [
+        {"name": "lead", "to_next": {"dist": "beta", "mean": 0.2, "sd": 0.04}},
+        {"name": "opportunity", "to_next": {"dist": "beta", "mean": 0.3, "sd": 0.05}},
+        {"name": "won"}
+      ],
+      "activity": {"dist": "poisson", "mean": 800},
+      "deal_size": {"dist": "lognormal", "mean": 4000, "sd": 1500},
+      "cycle_days": {"dist": "lognormal", "mean": 30, "sd": 10},
+      "capacity": {"reps": 4}
+    },
+    {
+      "name": "Enterprise", "ansoff": "diversification",
+      "stages": [
+        {"name": "opportunity", "to_next": {"dist": "beta", "mean": 0.5, "sd": 0.08}},
+        {"name": "demo", "to_next": {"dist": "beta", "mean": 0.5, "sd": 0.08}},
+        {"name": "proposal", "to_next": {"dist": "beta", "mean": 0.4, "sd": 0.08}},
+        {"name": "won"}
+      ],
+      "activity": {"dist": "poisson", "mean": 40},
+      "deal_size": {"dist": "lognormal", "mean": 90000, "sd": 40000},
+      "cycle_days": {"dist": "lognormal", "mean": 50, "sd": 20},
+      "capacity": {"reps": 3}
+    }
+  ]
+}"#;
+
+/// The text of every cell of each row of the pipeline table, with the
+/// row's class.
+fn pipeline_rows(doc: &roxmltree::Document) -> Vec<(String, Vec<String>)> {
+    let table = doc
+        .descendants()
+        .find(|n| n.has_tag_name("table") && n.attribute("class") == Some("pipeline"))
+        .expect("the pipeline table");
+    table
+        .descendants()
+        .filter(|n| n.has_tag_name("tr"))
+        .map(|tr| {
+            let cells = tr
+                .children()
+                .filter(|c| c.is_element())
+                .map(|c| {
+                    c.descendants()
+                        .filter(|t| t.is_text())
+                        .filter_map(|t| t.text())
+                        .collect::<String>()
+                })
+                .collect();
+            (tr.attribute("class").unwrap_or("").to_string(), cells)
+        })
+        .collect()
+}
+
+#[test]
+fn the_pipeline_table_keeps_each_funnel_under_its_own_stage_names() {
+    let dir = scratch("two-funnels");
+    let path = dir.join("two.json");
+    std::fs::write(&path, TWO_FUNNELS).unwrap();
+    let model = scenario::load(&path).unwrap();
+    let settings = engine::Settings::default();
+    let s = summary::summarize(
+        &model,
+        &settings,
+        engine::run(&model, &settings, None).unwrap(),
+    );
+    assert!(
+        s.levels.iter().all(|l| l.leads_needed.is_some()),
+        "solvable"
+    );
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let rows = pipeline_rows(&doc);
+
+    // No heading merges two funnels' stages.
+    for (_, cells) in &rows {
+        for c in cells {
+            assert!(!c.contains(" / "), "merged heading {c:?}");
+        }
+    }
+    // Each segment's row comes under its own stage names, wins first.
+    let smb = ["", "Won", "Opportunity", "Lead", ""];
+    let ent = ["", "Won", "Proposal", "Demo", "Opportunity"];
+    let names: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|(class, _)| class == "stage-names")
+        .map(|(_, cells)| cells)
+        .collect();
+    assert_eq!(names.len(), 2 * s.levels.len(), "{rows:?}");
+    for pair in names.chunks(2) {
+        assert_eq!(pair[0], &smb);
+        assert_eq!(pair[1], &ent);
+    }
+    // The total adds wins to wins and nothing else, and says so.
+    let totals: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|(class, _)| class == "total")
+        .map(|(_, cells)| cells)
+        .collect();
+    assert_eq!(totals.len(), s.levels.len());
+    for (t, level) in totals.iter().zip(&s.levels) {
+        assert!(t[0].contains("wins only"), "{t:?}");
+        let wins: f64 = level
+            .segments
+            .iter()
+            .map(|g| g.stages.last().unwrap().volume)
+            .sum();
+        assert_eq!(t[1], revpipe::render::volume(wins));
+        assert!(t[2..].iter().all(String::is_empty), "{t:?}");
+    }
+}
+
+#[test]
+fn one_funnel_keeps_one_header_and_totals_every_stage() {
+    let mut s = summary_of("ansoff-quarter.json", 2000);
+    // Make every funnel lead, qualified, proposal, won.
+    for g in s.levels.iter_mut().flat_map(|l| &mut l.segments) {
+        for v in &mut g.stages {
+            if v.stage == "demo" {
+                v.stage = "qualified".into();
+            }
+        }
+    }
+    let html = report::html(&s);
+    let doc = parse(&html).unwrap();
+    let rows = pipeline_rows(&doc);
+    assert_eq!(
+        rows[0].1,
+        ["Segment", "Won", "Proposal", "Qualified", "Lead"]
+    );
+    assert!(rows.iter().all(|(class, _)| class != "stage-names"));
+    let totals: Vec<&Vec<String>> = rows
+        .iter()
+        .filter(|(class, _)| class == "total")
+        .map(|(_, cells)| cells)
+        .collect();
+    assert!(!totals.is_empty());
+    for t in totals {
+        assert_eq!(t[0], "All segments");
+        assert!(t[1..].iter().all(|c| !c.is_empty()), "{t:?}");
+    }
+}
+
+#[test]
+fn the_pipeline_table_says_wins_close_after_the_period_too() {
+    let s = summary_of("ansoff-quarter.json", 2000);
+    let html = report::html(&s);
+    let g = &s.segments[0];
+    let share = format!("{} {:.0}%", g.name, 100.0 * g.close_in_period);
+    let section = &html[html.find("id=\"pipeline\"").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("whenever they close"), "{section}");
+    assert!(section.contains(&share), "{share} not in the note");
+}

@@ -13,6 +13,13 @@ const WIDTH: f64 = 760.0;
 /// The font size of labels inside charts, in pixels (the stylesheet's).
 const LABEL: f64 = 12.0;
 
+/// The font size of the notes under row labels (the stylesheet's
+/// `.row-note`).
+const NOTE: f64 = 11.0;
+
+/// The space between a tornado bar's end and its value label.
+const VALUE_GAP: f64 = 5.0;
+
 /// The most inputs a tornado shows.
 const TORNADO_ROWS: usize = 12;
 
@@ -456,9 +463,17 @@ pub fn segments(s: &Summary) -> Figure {
     let booked_row = s.booked > 0.0;
     let rows = s.segments.len() + usize::from(booked_row);
     let names: Vec<String> = s.segments.iter().map(|g| shorten(&g.name, 32)).collect();
+    // The name column fits the longest name and the longest Ansoff note
+    // under a name (set smaller, at NOTE).
     let label_w = names
         .iter()
         .map(|n| text_width(n, LABEL))
+        .chain(
+            s.segments
+                .iter()
+                .filter_map(|g| g.ansoff)
+                .map(|q| text_width(q.label(), NOTE)),
+        )
         .fold(text_width("Booked", LABEL), f64::max)
         .min(240.0);
     let height = 22.0 + rows as f64 * row_h + 52.0;
@@ -636,7 +651,7 @@ pub fn tornado(s: &Summary, entries: &[SensitivityEntry]) -> Figure {
         .min(290.0);
     let row_h = 28.0;
     let height = 30.0 + rows.len().max(1) as f64 * row_h + 52.0;
-    let frame = Frame {
+    let mut frame = Frame {
         left: label_w + 24.0,
         top: 30.0,
         right: WIDTH - 24.0,
@@ -653,6 +668,35 @@ pub fn tornado(s: &Summary, entries: &[SensitivityEntry]) -> Figure {
         .fold(base, f64::max);
     let pad = ((hi - lo) * 0.15).max(0.02);
     let xt = Ticks::spanning((lo - pad).max(0.0), (hi + pad).min(1.0), 6);
+    // Each bar's value label sits past its outer end. Where a bar ends
+    // near the axis's end (a P(hit) near 0% or 100%), the label would run
+    // into the name column or off the chart: then the plot gives up a
+    // gutter as wide as the widest such label.
+    let (left_gutter, right_gutter) = {
+        let x = frame.x(xt.bounds());
+        let bx = x.at(base);
+        let (mut need_l, mut need_r, mut widest_l, mut widest_r) = (false, false, 0.0, 0.0);
+        for e in &rows {
+            for (p, value) in [(e.p_hit_low, e.low_value), (e.p_hit_high, e.high_value)] {
+                let px = x.at(p);
+                let w = text_width(&input_value(value), LABEL) + VALUE_GAP;
+                if px < bx {
+                    widest_l = f64::max(widest_l, w);
+                    need_l |= px - w < frame.left;
+                } else {
+                    widest_r = f64::max(widest_r, w);
+                    need_r |= px + w > frame.right + 16.0;
+                }
+            }
+        }
+        (
+            if need_l { widest_l } else { 0.0 },
+            if need_r { widest_r } else { 0.0 },
+        )
+    };
+    let name_x = frame.left - 12.0;
+    frame.left += left_gutter;
+    frame.right -= right_gutter;
     let x = frame.x(xt.bounds());
 
     let mut svg = Svg::new(
@@ -675,12 +719,7 @@ pub fn tornado(s: &Summary, entries: &[SensitivityEntry]) -> Figure {
     let bx = x.at(base);
     for (i, (e, label)) in rows.iter().zip(&labels).enumerate() {
         let mid = frame.top + row_h * (i as f64 + 0.5);
-        svg.text(
-            (frame.left - 12.0, mid + 4.0),
-            Anchor::End,
-            "row-label",
-            label,
-        );
+        svg.text((name_x, mid + 4.0), Anchor::End, "row-label", label);
         let bar_h = 16.0;
         for (p, value, class, at) in [
             (e.p_hit_low, e.low_value, "bar low", "P10"),
@@ -698,9 +737,9 @@ pub fn tornado(s: &Summary, entries: &[SensitivityEntry]) -> Figure {
             svg.rect(bx, mid - bar_h / 2.0, px - bx, bar_h, class, Some(&tip));
             // The input's value at the bar's outer end.
             let (tx, anchor) = if px < bx {
-                (px - 5.0, Anchor::End)
+                (px - VALUE_GAP, Anchor::End)
             } else {
-                (px + 5.0, Anchor::Start)
+                (px + VALUE_GAP, Anchor::Start)
             };
             svg.text((tx, mid + 4.0), anchor, "value-label", &input_value(value));
         }

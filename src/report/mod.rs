@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::render::{amount, compact_sig};
+use crate::render::{amount, compact_digits};
 use crate::summary::Summary;
 
 use charts::Figure;
@@ -149,11 +149,7 @@ fn headline(out: &mut String, s: &Summary) {
             "",
             &format!("{label}: {:.0}% sure", 100.0 * r.confidence),
             &format!("{cur} {}", amount(r.revenue)),
-            &format!(
-                "95% interval {}–{}",
-                compact_sig(r.ci95[0]),
-                compact_sig(r.ci95[1])
-            ),
+            &format!("95% interval {}", interval(r.ci95[0], r.ci95[1])),
         );
     }
     out.push_str("</div>\n");
@@ -166,6 +162,20 @@ fn headline(out: &mut String, s: &Summary) {
         amount(s.revenue.p50),
         amount(s.revenue.mean)
     );
+}
+
+/// An interval compactly, to three significant figures or as many more
+/// as it takes for ends that differ to read differently: 1.940M–1.944M,
+/// never 1.94M–1.94M.
+fn interval(lo: f64, hi: f64) -> String {
+    let mut digits = 3;
+    loop {
+        let (a, b) = (compact_digits(lo, digits), compact_digits(hi, digits));
+        if a != b || lo == hi || digits >= 9 {
+            return format!("{a}–{b}");
+        }
+        digits += 1;
+    }
 }
 
 fn card(out: &mut String, class: &str, label: &str, value: &str, note: &str) {
@@ -353,6 +363,8 @@ tr.level-head th { background: var(--wash); font-weight: 650; padding-top: 8px; 
 tr.total th, tr.total td { font-weight: 650; border-bottom: 2px solid var(--rule); }
 .per-rep { display: block; font-size: 11.5px; color: var(--muted); font-weight: 400; }
 .note { color: var(--muted); font-weight: 400; }
+tr.stage-names th, tr.stage-names td { font-size: 12px; color: var(--muted); font-weight: 600; text-align: right; padding-top: 7px; padding-bottom: 2px; border-bottom: 0; }
+p.table-note { font-size: 12.5px; margin: 6px 0 0; }
 table.sensitivity { margin-top: 14px; font-size: 12.5px; }
 footer { margin-top: 40px; padding-top: 12px; border-top: 1px solid var(--rule); color: var(--muted); font-size: 12.5px; }
 @page { size: A4; margin: 14mm; }

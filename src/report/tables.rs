@@ -13,9 +13,11 @@ use super::svg::escape;
 /// The reverse pipeline: per confidence level and segment, the wins and
 /// the volume at each earlier stage, per period and per rep per week.
 ///
-/// Columns run from wins back to leads. Funnels of different lengths share
-/// the wins column and the leads column; a column's heading names every
-/// stage found in it ("qualified / demo").
+/// Columns run from wins back to leads, each segment's stages aligned
+/// from the won end. Where every segment has the same funnel, one header
+/// names the stages; where funnels differ, each segment's row comes under
+/// a header row of its own stage names, and the total sums only the
+/// columns whose stage has the same name in every segment.
 pub fn pipeline(s: &Summary) -> String {
     let depth = s
         .levels
@@ -24,50 +26,106 @@ pub fn pipeline(s: &Summary) -> String {
         .map(|g| g.stages.len())
         .max()
         .unwrap_or(0);
+    let one_funnel = s
+        .levels
+        .iter()
+        .flat_map(|l| &l.segments)
+        .map(stage_names)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|w| w[0] == w[1]);
     let mut out =
         String::from("<table class=\"pipeline\">\n<thead><tr><th scope=\"col\">Segment</th>");
-    for heading in column_headings(s, depth) {
-        let _ = write!(out, "<th scope=\"col\">{}</th>", escape(&heading));
+    let first = s.levels.iter().flat_map(|l| &l.segments).next();
+    match first {
+        Some(g) if one_funnel => {
+            for cell in by_column(&g.stages, depth) {
+                let name = cell.map_or(String::new(), |v| capitalise(&v.stage));
+                let _ = write!(out, "<th scope=\"col\">{}</th>", escape(&name));
+            }
+        }
+        _ => {
+            let _ = write!(
+                out,
+                "<th scope=\"colgroup\" colspan=\"{}\">Each segment's own stages, \
+                 from wins back to new leads</th>",
+                depth.max(1)
+            );
+        }
     }
     out.push_str("</tr></thead>\n");
     for level in &s.levels {
-        level_rows(&mut out, s, level, depth);
+        level_rows(&mut out, s, level, depth, one_funnel);
     }
     out.push_str("</table>\n");
+    out.push_str(&wins_note(s));
     out
 }
 
+/// A segment's stage names, top first.
+fn stage_names(g: &SegmentVolumes) -> Vec<&str> {
+    g.stages.iter().map(|v| v.stage.as_str()).collect()
+}
+
 /// Stage `i` of a funnel of `len` stages, in columns counted from wins
-/// (column 0) back to leads (column `depth - 1`).
-fn column(i: usize, len: usize, depth: usize) -> usize {
-    if i == 0 {
-        depth - 1
-    } else {
-        len - 1 - i
-    }
+/// (column 0) back towards leads.
+fn column(i: usize, len: usize) -> usize {
+    len - 1 - i
 }
 
 /// The stages of one segment's volumes by column.
 fn by_column(stages: &[StageVolume], depth: usize) -> Vec<Option<&StageVolume>> {
     let mut cells = vec![None; depth];
     for (i, v) in stages.iter().enumerate() {
-        cells[column(i, stages.len(), depth)] = Some(v);
+        cells[column(i, stages.len())] = Some(v);
     }
     cells
 }
 
-fn column_headings(s: &Summary, depth: usize) -> Vec<String> {
-    let mut names: Vec<Vec<String>> = vec![Vec::new(); depth];
-    for g in s.levels.iter().flat_map(|l| &l.segments) {
-        for (c, v) in by_column(&g.stages, depth).into_iter().enumerate() {
-            if let Some(v) = v {
-                if !names[c].contains(&v.stage) {
-                    names[c].push(v.stage.clone());
-                }
+/// A header row of one segment's stage names, by column.
+fn stage_row(out: &mut String, g: &SegmentVolumes, depth: usize) {
+    out.push_str("<tr class=\"stage-names\"><td></td>");
+    for cell in by_column(&g.stages, depth) {
+        match cell {
+            Some(v) => {
+                let _ = write!(
+                    out,
+                    "<th scope=\"col\">{}</th>",
+                    escape(&capitalise(&v.stage))
+                );
             }
+            None => out.push_str("<td class=\"empty\"></td>"),
         }
     }
-    names.iter().map(|n| capitalise(&n.join(" / "))).collect()
+    out.push_str("</tr>\n");
+}
+
+/// The note under the table: wins are counted whenever they close.
+fn wins_note(s: &Summary) -> String {
+    if s.levels.iter().all(|l| l.segments.is_empty()) {
+        return String::new();
+    }
+    let shares: Vec<String> = s
+        .segments
+        .iter()
+        .map(|g| {
+            let share = format!("{:.0}%", 100.0 * g.close_in_period);
+            if s.segments.len() == 1 {
+                share
+            } else {
+                format!("{} {share}", g.name)
+            }
+        })
+        .collect();
+    format!(
+        "<p class=\"note table-note\">{}</p>\n",
+        escape(&format!(
+            "Wins are all the wins these leads bring, whenever they close; not all of them \
+             close inside the {}-day period (the share that does: {}).",
+            s.period_days,
+            shares.join(", ")
+        ))
+    )
 }
 
 fn capitalise(s: &str) -> String {
@@ -78,7 +136,7 @@ fn capitalise(s: &str) -> String {
     }
 }
 
-fn level_rows(out: &mut String, s: &Summary, level: &Level, depth: usize) {
+fn level_rows(out: &mut String, s: &Summary, level: &Level, depth: usize, one_funnel: bool) {
     let c = format!("{:.0}%", 100.0 * level.confidence);
     let head = match (level.leads_needed, level.activity_multiple) {
         (Some(n), Some(m)) => format!(
@@ -110,7 +168,13 @@ fn level_rows(out: &mut String, s: &Summary, level: &Level, depth: usize) {
         escape(&head)
     );
     if level.leads_needed.is_some() {
+        let mut above: Option<Vec<&str>> = None;
         for g in &level.segments {
+            let names = stage_names(g);
+            if !one_funnel && above.as_ref() != Some(&names) {
+                stage_row(out, g, depth);
+            }
+            above = Some(names);
             segment_row(out, g, depth);
         }
         if level.segments.len() > 1 {
@@ -142,23 +206,36 @@ fn segment_row(out: &mut String, g: &SegmentVolumes, depth: usize) {
     out.push_str("</tr>\n");
 }
 
-/// Sums each column whose stage has one name in every segment, and the
-/// wins and leads columns always.
+/// Sums each column whose stage has one name in every segment; where
+/// some column has no total, the label says so.
 fn total_row(out: &mut String, segments: &[SegmentVolumes], depth: usize) {
-    out.push_str("<tr class=\"total\"><th scope=\"row\">All segments</th>");
     let columns: Vec<Vec<Option<&StageVolume>>> = segments
         .iter()
         .map(|g| by_column(&g.stages, depth))
         .collect();
-    for c in 0..depth {
-        let cells: Vec<&StageVolume> = columns.iter().filter_map(|col| col[c]).collect();
-        let one_name = cells.windows(2).all(|w| w[0].stage == w[1].stage);
-        let whole = cells.len() == segments.len();
-        if whole && (one_name || c == 0 || c == depth - 1) {
-            let sum: f64 = cells.iter().map(|v| v.volume).sum();
-            let _ = write!(out, "<td>{}</td>", volume(sum));
-        } else {
-            out.push_str("<td class=\"empty\"></td>");
+    let sums: Vec<Option<f64>> = (0..depth)
+        .map(|c| {
+            let cells: Vec<&StageVolume> = columns.iter().filter_map(|col| col[c]).collect();
+            let one_name = cells.windows(2).all(|w| w[0].stage == w[1].stage);
+            (cells.len() == segments.len() && one_name)
+                .then(|| cells.iter().map(|v| v.volume).sum())
+        })
+        .collect();
+    let totalled = sums.iter().filter(|v| v.is_some()).count();
+    let label = if totalled == depth {
+        "All segments"
+    } else if totalled == 1 && sums[0].is_some() {
+        "All segments <span class=\"note\">(wins only: the funnels differ)</span>"
+    } else {
+        "All segments <span class=\"note\">(stages every segment shares)</span>"
+    };
+    let _ = write!(out, "<tr class=\"total\"><th scope=\"row\">{label}</th>");
+    for sum in sums {
+        match sum {
+            Some(v) => {
+                let _ = write!(out, "<td>{}</td>", volume(v));
+            }
+            None => out.push_str("<td class=\"empty\"></td>"),
         }
     }
     out.push_str("</tr>\n");
@@ -206,17 +283,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn columns_align_wins_and_leads_across_funnel_lengths() {
+    fn columns_align_from_the_won_end() {
         // Four stages: lead, qualified, proposal, won.
         assert_eq!(
-            (0..4).map(|i| column(i, 4, 4)).collect::<Vec<_>>(),
+            (0..4).map(|i| column(i, 4)).collect::<Vec<_>>(),
             [3, 2, 1, 0]
         );
-        // Three stages in a table four deep: lead, proposal, won.
-        assert_eq!(
-            (0..3).map(|i| column(i, 3, 4)).collect::<Vec<_>>(),
-            [3, 1, 0]
-        );
+        // Three stages: lead, opportunity, won.
+        assert_eq!((0..3).map(|i| column(i, 3)).collect::<Vec<_>>(), [2, 1, 0]);
     }
 
     #[test]
