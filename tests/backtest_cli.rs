@@ -2,32 +2,14 @@
 //! in both output forms, and refusals that exit 2 with the flag or file
 //! named on stderr.
 
+mod common;
+
+use common::{revpipe, scratch, stderr, stdout};
+
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn revpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revpipe"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("revpipe-btcli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::process::Output;
 
 // Two years of synthetic history (2019-2020), written to a file.
 fn history(test: &str) -> PathBuf {

@@ -4,21 +4,12 @@
 //! only checked for being well formed. Where the data folder is absent
 //! the tests say so and pass.
 
+mod common;
+
+use common::data;
+
 use revpipe::backtest::{self, Backtest, BacktestOptions, PeriodKind};
 use revpipe::fit::{self, LoadOptions};
-use std::path::PathBuf;
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} not found", path.display());
-        None
-    }
-}
 
 fn opts(period: PeriodKind) -> BacktestOptions {
     BacktestOptions {

@@ -1,36 +1,14 @@
 //! The command line, run as a user runs it: exit codes, stdout, and the
 //! error text on stderr.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use common::{revpipe, scenario_path, scratch, stderr, stdout};
+
+use std::path::Path;
+use std::process::Command;
 
 use serde_json::{json, Value};
-
-fn revpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revpipe"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scenario_path(name: &str) -> String {
-    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh folder for one test's files.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("revpipe-cli-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn valid() -> Value {
     json!({

@@ -1,29 +1,14 @@
 //! `revpipe run --sensitivity` and `revpipe compare`, run as a user runs
 //! them: exit codes, stdout, and the error text on stderr.
 
+mod common;
+
+use common::{revpipe, scenario_path, stderr, stdout};
+
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
-
-fn revpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revpipe"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scenario_path(name: &str) -> String {
-    format!("{}/scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
-}
 
 fn json_of(o: &Output) -> Value {
     assert!(o.status.success(), "{}", stderr(o));

@@ -1,26 +1,11 @@
 //! `revpipe fit` through the binary: the two-command path on the bundled
 //! data, and refusals that exit 2 and write nothing.
 
+mod common;
+
+use common::{revpipe, scratch, stderr};
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn revpipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_revpipe"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("revpipe-fitcli-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

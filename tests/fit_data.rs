@@ -5,22 +5,13 @@
 //! the furthest one reached). Where the data folder is absent the tests
 //! say so and pass.
 
+mod common;
+
+use common::data;
+
 use revpipe::dist::{Dist, Domain};
 use revpipe::fit::{self, FitOptions, LoadOptions, StaleRule};
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} not found", path.display());
-        None
-    }
-}
 
 // Every distribution the fit wrote parses as what it feeds.
 fn assert_dists_parse(scenario: &Value) {

@@ -4,21 +4,13 @@
 //! independently in Python (see tests/fit_data.rs); the tests skip with a
 //! message when ../shared/data is absent.
 
+mod common;
+
+use common::data;
+
 use revpipe::fit::{self, FitOptions, LoadOptions, SizeChoice};
 use revpipe::{engine, scenario, summary};
-use std::path::{Path, PathBuf};
-
-fn data(rel: &str) -> Option<PathBuf> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/data")
-        .join(rel);
-    if path.exists() {
-        Some(path)
-    } else {
-        eprintln!("skipped: {} not found", path.display());
-        None
-    }
-}
+use std::path::Path;
 
 fn run(fitted: &fit::Fit, trials: u64) -> (revpipe::model::Model, summary::Summary) {
     let mut model = scenario::parse_str(&fitted.scenario_text())
