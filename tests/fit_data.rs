@@ -72,6 +72,15 @@ fn maven_sales_pipeline() {
     assert!((seg.rates[1].mean - 0.5296101949).abs() < 1e-9);
     // Median won close_value: 1,117.
     assert_eq!(seg.deal_size.median, 1117.0);
+    // The fitted cycle's median (about 37 days) is far from the data's
+    // Kaplan-Meier median (61): the report says so.
+    assert!(
+        seg.warnings
+            .iter()
+            .any(|w| w.contains("cycle time fits poorly")),
+        "{:?}",
+        seg.warnings
+    );
     // Open pipeline: 2,089 - 1,291 stale = 798 (500 Prospecting, 298
     // Engaging), none with an amount.
     let open = fitted.scenario["segments"][0]["open_pipeline"]

@@ -321,6 +321,22 @@ fn fit_cycle(deals: &[&Known], win_from: &[f64], warnings: &mut Vec<String>) -> 
         )),
         Some(_) => {}
     }
+    // A fitted median far from the data's own (Kaplan-Meier) median means
+    // neither family describes these cycles: say so, since the chance of a
+    // win closing inside the period follows from the cycle.
+    if let Some(c) = &fit {
+        if let Some(km) = c.km_median.filter(|km| *km > 0.0) {
+            let ratio = c.fitted_median / km;
+            if !(0.8..=1.25).contains(&ratio) {
+                warnings.push(format!(
+                    "cycle time fits poorly: the fitted {} has a median of {:.0} days, the data's \
+                     (Kaplan-Meier) median is {:.0}; the share of wins closing inside the period \
+                     is uncertain",
+                    c.chosen, c.fitted_median, km
+                ));
+            }
+        }
+    }
     fit
 }
 
