@@ -5,6 +5,7 @@
 use super::conversion::Prior;
 use super::layout::Funnel;
 use super::load::Source;
+use super::mle::MleFit;
 use super::options::StaleRule;
 use super::segment::SegmentFit;
 use super::snapshot::DealAccounting;
@@ -238,20 +239,26 @@ fn write_size(out: &mut String, s: &SegmentFit) -> fmt::Result {
         z.n, z.median, z.mean, z.chosen
     )?;
     for c in &z.candidates {
-        let [a, b] = c.family.params();
-        writeln!(
-            out,
-            "    {:<9} {a}={:.4} ± {:.4}, {b}={:.4} ± {:.4}; AIC {:.1}; KS {:.4}",
-            super::size::family_name(c.family),
-            c.params[0],
-            1.96 * c.std_errors[0],
-            c.params[1],
-            1.96 * c.std_errors[1],
-            c.aic,
-            c.ks
-        )?;
+        write_candidate(out, c)?;
+        writeln!(out, "; KS {:.4}", c.ks)?;
     }
     Ok(())
+}
+
+/// One fitted family's parameters with 95% intervals and its AIC, on one
+/// line left open for what the caller adds.
+fn write_candidate(out: &mut String, m: &MleFit) -> fmt::Result {
+    let [a, b] = m.family.params();
+    write!(
+        out,
+        "    {:<9} {a}={:.4} ± {:.4}, {b}={:.4} ± {:.4}; AIC {:.1}",
+        super::size::family_name(m.family),
+        m.params[0],
+        1.96 * m.std_errors[0],
+        m.params[1],
+        1.96 * m.std_errors[1],
+        m.aic
+    )
 }
 
 fn write_cycle(out: &mut String, s: &SegmentFit) -> fmt::Result {
@@ -265,17 +272,8 @@ fn write_cycle(out: &mut String, s: &SegmentFit) -> fmt::Result {
         c.wins, c.censored, c.censored_weight, c.naive_median, km, c.chosen, c.fitted_median
     )?;
     for m in &c.candidates {
-        let [a, b] = m.family.params();
-        writeln!(
-            out,
-            "    {:<9} {a}={:.4} ± {:.4}, {b}={:.4} ± {:.4}; AIC {:.1}",
-            super::size::family_name(m.family),
-            m.params[0],
-            1.96 * m.std_errors[0],
-            m.params[1],
-            1.96 * m.std_errors[1],
-            m.aic
-        )?;
+        write_candidate(out, m)?;
+        writeln!(out)?;
     }
     Ok(())
 }
